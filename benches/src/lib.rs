@@ -1,0 +1,10 @@
+//! Inputs and a small timing harness shared by the criterion benches and by
+//! `benches/agave-compare`, so that every comparison runs the same inputs.
+//!
+//! The criterion benches live in `benches/benches/*.rs` (`cargo bench -p benches`).
+//! `benches/agave-compare` (not a workspace member, so CI never builds it) runs the
+//! [`lock_cases`] through this project's `ThreadAwareAccountLocks` and through Agave's
+//! `agave-scheduling-utils`, interleaved in one process, and prints the ratio.
+
+pub mod lock_cases;
+pub mod paired_timing;
