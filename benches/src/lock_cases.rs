@@ -24,7 +24,8 @@ pub enum Contention {
 pub enum Mix {
     /// Every account is writable.
     AllWrites,
-    /// Every other account is writable, starting with the first (the fee payer).
+    /// The first half of the accounts is writable, the second half read-only: the order
+    /// of a Solana message (writable keys before read-only ones).
     HalfReads,
 }
 
@@ -58,7 +59,7 @@ pub fn lock_cases<K: Clone>(mut key: impl FnMut(u64) -> K) -> Vec<LockCase<K>> {
                         next_key += 1;
                         let writable = match mix {
                             Mix::AllWrites => true,
-                            Mix::HalfReads => i.is_multiple_of(2),
+                            Mix::HalfReads => i < num_accounts / 2,
                         };
                         (key(next_key), writable)
                     })

@@ -3,10 +3,8 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-
 use crate::error::{ThreadCountError, TryLockError};
+use crate::lock_table::{LockTable, Probe};
 use crate::thread_set::{MAX_THREADS, ThreadId, ThreadSet};
 
 /// How many locks one thread holds on one account. Overflow is a leak in the caller and
@@ -46,24 +44,25 @@ pub type LockCount = u32;
 ///   transactions have all been unlocked is [empty](Self::is_empty).
 ///
 /// # Cost
-/// Per account: one hash and one probe to find the schedulable threads, one probe (the hash
-/// is reused) to lock, one hash and one probe to unlock. An entry is the key plus 16 bytes;
-/// per-thread read counts are kept outside the table, and only for the rare accounts that
-/// several threads read at once.
+/// Per account: one hash and one probe to find the schedulable threads, none to lock (the
+/// probe's result is kept), one hash and one probe to unlock. An entry is the key plus 16
+/// bytes; per-thread read counts are kept outside the table, and only for the rare accounts
+/// that several threads read at once.
 #[derive(Debug, Clone)]
 pub struct ThreadAwareAccountLocks<K, S = ahash::RandomState> {
     num_threads: usize,
     /// `ThreadSet::any(num_threads)`, computed once.
     all_threads: ThreadSet,
     /// One entry per locked account.
-    locks: HashTable<AccountLocks<K>>,
+    locks: LockTable<AccountLocks<K>>,
     hasher: S,
     /// Per-thread read counts of the accounts that more than one thread reads, one row of
     /// `num_threads` counts per such account (see [`AccountLocks::counts`]).
     shared_reads: SharedReadCounts,
-    /// The bucket of each key of the current `try_lock_accounts` call, found in the check
-    /// phase and used by the lock phase. Kept here so it allocates only while it grows.
-    scratch_buckets: Vec<usize>,
+    /// Per key of the current `try_lock_accounts` call, from the check phase for the lock
+    /// phase: its hash and where the probe ended (its entry, or the empty slot where it
+    /// belongs). Kept here so that it allocates only while it grows.
+    scratch: Vec<(u64, Probe)>,
 }
 
 /// The locks held on one account.
@@ -83,27 +82,15 @@ struct AccountLocks<K> {
 }
 
 impl<K> AccountLocks<K> {
-    /// An entry that no thread holds yet. Exists only inside one `try_lock_accounts` call.
-    fn placeholder(key: K) -> Self {
-        Self {
-            key,
-            holders: ThreadSet::none(),
-            write_count: 0,
-            counts: 0,
-        }
-    }
-
     /// The threads on which a transaction that accesses this account may be scheduled.
     #[inline(always)]
     fn schedulable_threads(&self, writable: bool, all_threads: ThreadSet) -> ThreadSet {
         if writable {
             // A writer must be the sole holder's thread; with several readers, nobody.
-            if !self.holders.contains_at_most_one() {
-                ThreadSet::none()
-            } else if self.holders.is_empty() {
-                all_threads
-            } else {
+            if self.holders.contains_at_most_one() {
                 self.holders
+            } else {
+                ThreadSet::none()
             }
         } else if self.write_count > 0 {
             // A reader must join the writer's thread.
@@ -211,10 +198,10 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
         Ok(Self {
             num_threads,
             all_threads: ThreadSet::any(num_threads),
-            locks: HashTable::new(),
+            locks: LockTable::new(),
             hasher,
             shared_reads: SharedReadCounts::new(num_threads),
-            scratch_buckets: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -229,6 +216,12 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
     /// The thread is chosen among the threads that can take every account (see the table
     /// on [`ThreadAwareAccountLocks`]) and are in `allowed_threads`, by `thread_selector`,
     /// which is called only when that set is non-empty.
+    ///
+    /// The accounts are examined in the iterator's order and the search stops at the first
+    /// one that leaves no thread, so a caller that lists the writable accounts first (as a
+    /// sanitized message does) finds conflicts soonest: a written account admits at most
+    /// one thread, a read one usually all. Duplicate keys are allowed (each is locked once
+    /// per occurrence).
     ///
     /// # Errors
     /// * [`TryLockError::MultipleConflicts`] if no thread can take all the accounts
@@ -253,21 +246,10 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
             .ok_or(TryLockError::MultipleConflicts)?
             & allowed_threads;
         if schedulable_threads.is_empty() {
-            self.remove_placeholders();
             return Err(TryLockError::ThreadNotAllowed);
         }
-        let thread_id = {
-            // If the caller's selector panics, the placeholders must not outlive the call.
-            let mut guard = RemovePlaceholdersOnUnwind {
-                table: self,
-                armed: true,
-            };
-            let thread_id = thread_selector(schedulable_threads);
-            guard.armed = false;
-            thread_id
-        };
+        let thread_id = thread_selector(schedulable_threads);
         if !schedulable_threads.contains(thread_id) {
-            self.remove_placeholders();
             panic!(
                 "thread_selector returned thread {thread_id}, outside the schedulable set \
                  {schedulable_threads:?} it was given"
@@ -322,27 +304,27 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
     {
         for (key, writable) in locks {
             let hash = self.hasher.hash_one(key);
-            let Ok(mut occupied) = self.locks.find_entry(hash, |entry| entry.key == *key) else {
+            let Probe::Occupied(slot) = self.locks.probe(hash, |entry| entry.key == *key) else {
                 panic!(
                     "unlock_accounts: account is not locked at all (invariant: every unlock \
                      matches an earlier lock on thread {thread_id})"
                 );
             };
-            let entry = occupied.get_mut();
+            let entry = self.locks.get_mut(slot);
             if writable {
                 release_write(entry, thread_id);
             } else {
                 release_read(entry, thread_id, &mut self.shared_reads);
             }
             if entry.holders.is_empty() {
-                occupied.remove();
+                self.locks.remove(slot);
             }
         }
     }
 
     /// Whether no account is locked.
     pub fn is_empty(&self) -> bool {
-        self.locks.is_empty()
+        self.locks.len() == 0
     }
 
     /// The number of accounts that hold at least one lock.
@@ -383,13 +365,11 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
     }
 
     /// The check phase of `try_lock_accounts`: the threads that can take every account, or
-    /// `None` if there is none.
+    /// `None` if there is none. Changes no lock.
     ///
-    /// Every key gets an entry here (a *placeholder*, with no holders, if it was not
-    /// locked), and its bucket index goes to `scratch_buckets`, so that the lock phase
-    /// reaches each entry without hashing or probing again. Room for all keys is reserved
-    /// first, so that no insertion moves an entry whose index is already recorded. On
-    /// failure the placeholders are removed again: the table is as it was.
+    /// Leaves, per key, its hash and probe result in `scratch`, so that the lock phase
+    /// neither hashes nor probes again. Room for every key is reserved first: the lock
+    /// phase's inserts then move no entry, and the recorded slots stay valid.
     #[inline(always)]
     fn reserve_and_intersect<'a>(
         &mut self,
@@ -402,52 +382,28 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
             (lower, Some(upper)) if lower == upper => upper,
             _ => locks.clone().count(),
         };
-        let Self {
-            all_threads,
-            locks: table,
-            hasher,
-            scratch_buckets,
-            ..
-        } = self;
-        table.reserve(num_keys, |entry| hasher.hash_one(&entry.key));
-        scratch_buckets.clear();
-        let mut schedulable_threads = *all_threads;
+        self.locks.reserve(num_keys);
+        self.scratch.clear();
+        let mut schedulable_threads = self.all_threads;
+        // `take`: an iterator that yields more than it announced must not outrun the
+        // reservation.
         for (key, writable) in locks.take(num_keys) {
-            let hash = hasher.hash_one(key);
-            let entry = table.entry(
-                hash,
-                |entry| entry.key == *key,
-                |entry| hasher.hash_one(&entry.key),
-            );
-            let occupied = match entry {
-                Entry::Occupied(occupied) => occupied,
-                Entry::Vacant(vacant) => vacant.insert(AccountLocks::placeholder(key.clone())),
-            };
-            scratch_buckets.push(occupied.bucket_index());
-            schedulable_threads &= occupied.get().schedulable_threads(writable, *all_threads);
-            if schedulable_threads.is_empty() {
-                self.remove_placeholders();
-                return None;
+            let hash = self.hasher.hash_one(key);
+            let probe = self.locks.probe(hash, |entry| entry.key == *key);
+            self.scratch.push((hash, probe));
+            if let Probe::Occupied(slot) = probe {
+                let entry = self.locks.get(slot);
+                schedulable_threads &= entry.schedulable_threads(writable, self.all_threads);
+                if schedulable_threads.is_empty() {
+                    return None;
+                }
             }
         }
         Some(schedulable_threads)
     }
 
-    /// Undoes the check phase: removes the placeholders it inserted.
-    #[cold]
-    fn remove_placeholders(&mut self) {
-        for &bucket in &self.scratch_buckets {
-            // A key listed twice records its bucket twice; the second visit finds it gone.
-            if let Ok(entry) = self.locks.get_bucket_entry(bucket)
-                && entry.get().holders.is_empty()
-            {
-                entry.remove();
-            }
-        }
-    }
-
     /// The lock phase of `try_lock_accounts`: every account can be taken by `thread_id`,
-    /// and `scratch_buckets` holds each key's bucket, in order.
+    /// and `scratch` holds what the check phase found, key by key.
     #[inline(always)]
     fn lock_recorded<'a>(&mut self, locks: impl Iterator<Item = (&'a K, bool)>, thread_id: ThreadId)
     where
@@ -456,33 +412,41 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
         let Self {
             locks: table,
             shared_reads,
-            scratch_buckets,
+            scratch,
             ..
         } = self;
-        for ((_, writable), &bucket) in locks.zip(scratch_buckets.iter()) {
-            let entry = table
-                .get_bucket_mut(bucket)
-                .expect("invariant: no entry moves between the check and the lock phase");
+        for ((key, writable), &(hash, probe)) in locks.zip(scratch.iter()) {
+            // The check phase's empty slot is still the right one unless an insert of this
+            // phase filled it (a key listed twice, or a neighbour in the same probe run):
+            // inserts only fill empty slots, so the run before it is unchanged.
+            let probe = match probe {
+                Probe::Vacant(slot) if !table.is_vacant(slot) => {
+                    table.probe(hash, |entry| entry.key == *key)
+                }
+                probe => probe,
+            };
+            let slot = match probe {
+                Probe::Occupied(slot) => slot,
+                Probe::Vacant(slot) => {
+                    table.insert_vacant(
+                        slot,
+                        hash,
+                        AccountLocks {
+                            key: key.clone(),
+                            holders: ThreadSet::only(thread_id),
+                            write_count: LockCount::from(writable),
+                            counts: 1,
+                        },
+                    );
+                    continue;
+                }
+            };
+            let entry = table.get_mut(slot);
             if writable {
                 acquire_write(entry, thread_id);
             } else {
                 acquire_read(entry, thread_id, shared_reads);
             }
-        }
-    }
-}
-
-/// Removes the check phase's placeholders when dropped while armed: while unwinding out
-/// of a panicking thread selector.
-struct RemovePlaceholdersOnUnwind<'a, K: Eq + Hash + Clone, S: BuildHasher> {
-    table: &'a mut ThreadAwareAccountLocks<K, S>,
-    armed: bool,
-}
-
-impl<K: Eq + Hash + Clone, S: BuildHasher> Drop for RemovePlaceholdersOnUnwind<'_, K, S> {
-    fn drop(&mut self) {
-        if self.armed {
-            self.table.remove_placeholders();
         }
     }
 }
@@ -496,11 +460,11 @@ fn increment(count: &mut LockCount) {
 
 #[inline(always)]
 fn acquire_write<K>(entry: &mut AccountLocks<K>, thread_id: ThreadId) {
-    assert!(
-        (entry.holders - ThreadSet::only(thread_id)).is_empty(),
+    assert_eq!(
+        entry.holders,
+        ThreadSet::only(thread_id),
         "invariant: an account is write-locked only on the thread that alone holds it"
     );
-    entry.holders = ThreadSet::only(thread_id);
     increment(&mut entry.write_count);
     increment(&mut entry.counts);
 }
@@ -510,12 +474,6 @@ fn acquire_read<K>(
     thread_id: ThreadId,
     shared: &mut SharedReadCounts,
 ) {
-    if entry.holders.is_empty() {
-        // A placeholder from the check phase.
-        entry.holders = ThreadSet::only(thread_id);
-        entry.counts = 1;
-        return;
-    }
     match entry.holders.only_one_contained() {
         Some(holder) if holder == thread_id => increment(&mut entry.counts),
         Some(holder) => {
@@ -592,6 +550,7 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
     /// Checks the table's internal invariants and panics, naming the broken one, if any
     /// fails. Costs O(locked accounts × threads); for tests and debugging.
     pub fn assert_consistent(&self) {
+        self.locks.assert_consistent();
         let mut shared_rows_in_use = 0;
         for entry in self.locks.iter() {
             assert!(
