@@ -2,9 +2,12 @@
 //! `benches/agave-compare`, so that every comparison runs the same inputs.
 //!
 //! The criterion benches live in `benches/benches/*.rs` (`cargo bench -p benches`).
-//! `benches/agave-compare` (not a workspace member, so CI never builds it) runs the
-//! [`lock_cases`] through this project's `ThreadAwareAccountLocks` and through Agave's
-//! `agave-scheduling-utils`, interleaved in one process, and prints the ratio.
+//! `benches/agave-compare` (not a workspace member, so CI never builds it) runs, interleaved
+//! in one process, the [`lock_cases`] through this project's `ThreadAwareAccountLocks` and
+//! through Agave's `agave-scheduling-utils`, and the [`usl_cases`] through this project's
+//! `unified-scheduler-logic` and through Agave's `solana-unified-scheduler-logic`, and
+//! prints the ratios.
 
 pub mod lock_cases;
 pub mod paired_timing;
+pub mod usl_cases;

@@ -1,9 +1,14 @@
 //! Interleaved timing of two implementations of the same operation, for comparisons whose
 //! absolute times drift on shared machines: A and B alternate in short rounds, and each
 //! side's median over the rounds is reported with their ratio.
+//!
+//! [`paired_medians`] times a cheap operation repeated in a loop;
+//! [`paired_medians_custom`] lets each side time one round itself, for an operation that
+//! needs a fresh input every time (a whole workload run on fresh tasks): build the input,
+//! time only the run with [`time_run`], drop the output afterwards.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The medians of a paired run, in nanoseconds per operation.
 #[derive(Debug, Clone, Copy)]
@@ -36,27 +41,52 @@ pub fn paired_medians(
             f();
         }
         black_box(());
-        start.elapsed().as_nanos() as f64 / iters_per_round as f64
+        start.elapsed()
     };
-    time(&mut a);
-    time(&mut b);
+    paired_medians_custom(rounds, iters_per_round, || time(&mut a), || time(&mut b))
+}
+
+/// Alternates `a` and `b` for `rounds` rounds, after one warm-up round each, and returns
+/// their medians per operation. Each call runs one round of `ops_per_round` operations and
+/// returns the time that counts (so it may prepare its input and drop its output
+/// untimed, see [`time_run`]).
+pub fn paired_medians_custom(
+    rounds: usize,
+    ops_per_round: u64,
+    mut a: impl FnMut() -> Duration,
+    mut b: impl FnMut() -> Duration,
+) -> PairedMedians {
+    let per_op = |elapsed: Duration| elapsed.as_nanos() as f64 / ops_per_round as f64;
+    a();
+    b();
     let mut a_samples = Vec::with_capacity(rounds);
     let mut b_samples = Vec::with_capacity(rounds);
     for round in 0..rounds {
         // Alternate which side goes first, so neither always runs on a cache the other
         // warmed.
         if round.is_multiple_of(2) {
-            a_samples.push(time(&mut a));
-            b_samples.push(time(&mut b));
+            a_samples.push(per_op(a()));
+            b_samples.push(per_op(b()));
         } else {
-            b_samples.push(time(&mut b));
-            a_samples.push(time(&mut a));
+            b_samples.push(per_op(b()));
+            a_samples.push(per_op(a()));
         }
     }
     PairedMedians {
         a_ns: median(&mut a_samples),
         b_ns: median(&mut b_samples),
     }
+}
+
+/// Runs `run(input)` and returns how long it took, with its output, which the caller drops
+/// after the clock stopped.
+#[inline(always)]
+pub fn time_run<I, O>(input: I, run: impl FnOnce(I) -> O) -> (Duration, O) {
+    let input = black_box(input);
+    let start = Instant::now();
+    let output = run(input);
+    let elapsed = start.elapsed();
+    (elapsed, black_box(output))
 }
 
 fn median(samples: &mut [f64]) -> f64 {

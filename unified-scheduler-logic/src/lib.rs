@@ -81,8 +81,19 @@
 //! address → queue lookup happened in [`create_task`](SchedulingStateMachine::create_task),
 //! on another thread), no system call, no lock, no atomic operation unless the task
 //! must wait (one `Arc` clone). The FIFO waiting line is a `VecDeque`; the priority one
-//! appends ascending ids in O(1) and falls back to a binary heap for the rest. `benches`
-//! measures both modes against Agave's crate on the same workloads.
+//! appends ascending ids in O(1) and falls back to a binary heap for the rest.
+//!
+//! Measured against Agave's `solana-unified-scheduler-logic` 4.2.2 on the same workloads,
+//! interleaved in one process (`cargo run --release --manifest-path
+//! benches/agave-compare/Cargo.toml unified-scheduler`): schedule plus deschedule of a
+//! 10-account task takes about 0.25-0.35x of Agave's time in FIFO mode and 0.3-0.45x in
+//! priority mode; a 10,000-task chain on 10 accounts 0.2x (FIFO) and 0.12-0.3x (priority).
+//!
+//! **Keep the payload small.** A long chain of blocked tasks is bound by memory traffic,
+//! not by this code: each task is touched a few times while it waits. With the transaction
+//! inline in the task (392 bytes, as Agave's tasks carry it), the FIFO 10-account chain
+//! rises to 0.8-1.0x of Agave's. Use `P = Arc<Transaction>` (or a `Box`, or an index) for
+//! large transactions.
 //!
 //! # `TokenCell`
 //! The state of a usage queue is shared (every task using the address holds an `Arc` to

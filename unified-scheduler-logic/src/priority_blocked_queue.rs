@@ -65,10 +65,12 @@ impl<P> PriorityBlockedQueue<P> {
         self.run.len() + self.others.len()
     }
 
+    #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
         self.run.is_empty() && self.others.is_empty()
     }
 
+    #[inline(always)]
     pub(crate) fn push(&mut self, usage: RequestedUsage, task: Task<P>) {
         let waiting = Waiting {
             task_id: task.task_id(),
@@ -82,6 +84,7 @@ impl<P> PriorityBlockedQueue<P> {
     }
 
     /// Whether the smallest id is at the front of `run` (else at the top of `others`).
+    #[inline(always)]
     fn first_is_in_run(&self) -> Option<bool> {
         match (self.run.front(), self.others.peek()) {
             (None, None) => None,
@@ -91,6 +94,7 @@ impl<P> PriorityBlockedQueue<P> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn peek(&self) -> Option<&Waiting<P>> {
         match self.first_is_in_run()? {
             true => self.run.front(),
@@ -98,7 +102,12 @@ impl<P> PriorityBlockedQueue<P> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<Waiting<P>> {
+        if self.others.is_empty() {
+            // The common case (nothing arrived out of order): no comparison needed.
+            return self.run.pop_front();
+        }
         match self.first_is_in_run()? {
             true => self.run.pop_front(),
             false => self.others.pop(),

@@ -336,6 +336,7 @@ impl<P> UsageQueueInner<P> {
         }
     }
 
+    #[inline(always)]
     fn pop_blocked(&mut self) -> Option<UsageFromTask<P>> {
         match self {
             Self::Fifo { blocked, .. } => blocked.pop_front(),

@@ -1,113 +1,21 @@
-//! Side-by-side: this project's `ThreadAwareAccountLocks` against Agave's
-//! (`agave-scheduling-utils` 4.2.2) on the same lock cases, interleaved in one process.
+//! Side-by-side comparisons of this project's crates with the Agave 4.2.2 crates they
+//! replace, on the same inputs, interleaved in one process (each side's median over
+//! alternating rounds, and the ratio ours/Agave's):
 //!
-//! Both sides use Solana's `Pubkey` as the key and the same thread selector, and both
-//! run try-lock followed by unlock of one transaction per operation.
+//! * [`locks`]: `ThreadAwareAccountLocks` (`scheduling-utils` vs `agave-scheduling-utils`);
+//! * [`unified_scheduler`]: `SchedulingStateMachine` (`unified-scheduler-logic` vs
+//!   `solana-unified-scheduler-logic`).
+//!
+//! `cargo run --release --manifest-path benches/agave-compare/Cargo.toml [FILTER]`: an
+//! optional argument keeps only the cases whose name contains it (or a whole comparison,
+//! if its name, `locks` or `unified-scheduler`, contains it).
 #![allow(clippy::print_stdout)]
 
-use agave_scheduling_utils::thread_aware_account_locks as agave;
-use benches::lock_cases::{LockCase, NUM_THREADS, least_loaded, lock_cases};
-use benches::paired_timing::paired_medians;
-use solana_pubkey::Pubkey;
-use std::hint::black_box;
-
-const ROUNDS: usize = 41;
+mod locks;
+mod unified_scheduler;
 
 fn main() {
-    let cases = lock_cases(|i| {
-        let mut bytes = [0u8; 32];
-        bytes[..8].copy_from_slice(&i.to_le_bytes());
-        bytes[31] = 0x5a;
-        Pubkey::new_from_array(bytes)
-    });
-    let load = [300u64, 100, 200, 400];
-    // An optional argument keeps only the cases whose name contains it.
     let filter = std::env::args().nth(1).unwrap_or_default();
-
-    println!("ThreadAwareAccountLocks: try_lock_accounts + unlock_accounts, {NUM_THREADS} threads");
-    println!("{} rounds interleaved, median ns per transaction\n", ROUNDS);
-    println!("{:<36} {:>10} {:>10} {:>8}", "case", "ours", "agave", "ours/agave");
-    for case in cases.iter().filter(|case| case.name.contains(&filter)) {
-        let iters = if case.transaction.len() > 50 { 2_000 } else { 20_000 };
-        let mut ours = ours_table(case);
-        let mut theirs = agave_table(case);
-        let medians = paired_medians(
-            ROUNDS,
-            iters,
-            || ours_op(&mut ours, case, &load),
-            || agave_op(&mut theirs, case, &load),
-        );
-        println!(
-            "{:<36} {:>10.1} {:>10.1} {:>8.2}",
-            case.name,
-            medians.a_ns,
-            medians.b_ns,
-            medians.ratio()
-        );
-    }
-}
-
-fn ours_table(case: &LockCase<Pubkey>) -> scheduling_utils::ThreadAwareAccountLocks<Pubkey> {
-    let mut table = scheduling_utils::ThreadAwareAccountLocks::new(NUM_THREADS);
-    for (locks, thread) in &case.resident {
-        let thread = *thread;
-        let got = table.try_lock_accounts(
-            locks.iter().map(|(k, w)| (k, *w)),
-            scheduling_utils::ThreadSet::only(thread),
-            |_| thread,
-        );
-        assert_eq!(got, Ok(thread), "resident locks of {}", case.name);
-    }
-    table
-}
-
-fn ours_op(
-    table: &mut scheduling_utils::ThreadAwareAccountLocks<Pubkey>,
-    case: &LockCase<Pubkey>,
-    load: &[u64; NUM_THREADS],
-) {
-    let locks = case.transaction.iter().map(|(k, w)| (k, *w));
-    let result = table.try_lock_accounts(
-        locks.clone(),
-        scheduling_utils::ThreadSet::any(NUM_THREADS),
-        |set| least_loaded(set.contained_threads_iter(), load),
-    );
-    match result {
-        Ok(thread) => table.unlock_accounts(locks, black_box(thread)),
-        Err(_) => assert!(!case.expect_lock),
-    }
-}
-
-fn agave_table(case: &LockCase<Pubkey>) -> agave::ThreadAwareAccountLocks {
-    let mut table = agave::ThreadAwareAccountLocks::new(NUM_THREADS);
-    for (locks, thread) in &case.resident {
-        let thread = *thread;
-        let got = table.try_lock_accounts(
-            locks.iter().filter(|(_, w)| *w).map(|(k, _)| k),
-            locks.iter().filter(|(_, w)| !*w).map(|(k, _)| k),
-            agave::ThreadSet::only(thread),
-            |_| thread,
-        );
-        assert_eq!(got, Ok(thread), "resident locks of {}", case.name);
-    }
-    table
-}
-
-fn agave_op(
-    table: &mut agave::ThreadAwareAccountLocks,
-    case: &LockCase<Pubkey>,
-    load: &[u64; NUM_THREADS],
-) {
-    let writes = case.transaction.iter().filter(|(_, w)| *w).map(|(k, _)| k);
-    let reads = case.transaction.iter().filter(|(_, w)| !*w).map(|(k, _)| k);
-    let result = table.try_lock_accounts(
-        writes.clone(),
-        reads.clone(),
-        agave::ThreadSet::any(NUM_THREADS),
-        |set| least_loaded(set.contained_threads_iter(), load),
-    );
-    match result {
-        Ok(thread) => table.unlock_accounts(writes, reads, black_box(thread)),
-        Err(_) => assert!(!case.expect_lock),
-    }
+    locks::run("locks", &filter);
+    unified_scheduler::run("unified-scheduler", &filter);
 }
