@@ -1,0 +1,223 @@
+//! `AccountsDb`: the account store: concurrent loads, serialized batch commits, and the
+//! incremental state hash.
+
+use std::sync::Mutex;
+
+use dashmap::DashMap;
+use log::debug;
+use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
+
+use crate::error::StoreError;
+use crate::lt_hash::LtHash;
+
+/// A slot number: slots are committed in ascending order.
+pub type Slot = u64;
+
+/// The account store of one chain (no forks).
+///
+/// * [`load`](Self::load) may be called from any number of threads at once; it never
+///   blocks on a commit except for the instant a commit replaces the same account, and it
+///   returns a whole account (clones share the data, see `AccountSharedData`).
+/// * [`store`](Self::store) commits a batch; commits are serialized (one at a time) and
+///   each updates the state hash by the accounts it changed.
+///
+/// # What a load sees
+/// Each account is replaced as a whole: a load returns the account as one commit left it,
+/// never a mix of two. A batch is *not* applied atomically across accounts for readers
+/// that take no locks: a reader may see the new value of one account and the old value of
+/// another while the batch is being applied. The pipeline never observes that, because a
+/// transaction loads only accounts it holds execution-level locks on
+/// ([`AccountLocks`](crate::AccountLocks)), and a batch commits only accounts its own
+/// transactions hold write locks on, until after the commit returns. So for the pipeline
+/// a transaction's commit is atomic. (Tested under threads.)
+///
+/// # Swapping the backend
+/// Callers use only the methods below. The in-memory map is the backend today; a durable
+/// one (append-only segments, crash recovery) plugs in behind the same methods, with its
+/// own constructor.
+#[derive(Debug)]
+pub struct AccountsDb {
+    accounts: DashMap<Pubkey, AccountSharedData, ahash::RandomState>,
+    /// Held for the whole of a commit: commits are serialized, and the hash always
+    /// matches the accounts once a commit returns.
+    committed: Mutex<CommitState>,
+}
+
+#[derive(Debug)]
+struct CommitState {
+    slot: Slot,
+    lt_hash: LtHash,
+}
+
+impl AccountsDb {
+    /// A store holding `accounts` at slot 0 (accounts with 0 lamports are left out).
+    ///
+    /// # Errors
+    /// [`StoreError::DuplicateGenesisAccount`] if an account is listed twice.
+    pub fn new_with_genesis(
+        accounts: impl IntoIterator<Item = (Pubkey, AccountSharedData)>,
+    ) -> Result<Self, StoreError> {
+        let map = DashMap::with_hasher(ahash::RandomState::new());
+        let mut listed = ahash::AHashSet::new();
+        let mut lt_hash = LtHash::identity();
+        for (pubkey, account) in accounts {
+            // Checked before zero-lamport entries are skipped: listing a key twice is an
+            // error whatever the entries hold.
+            if !listed.insert(pubkey) {
+                return Err(StoreError::DuplicateGenesisAccount(pubkey));
+            }
+            if account.lamports() == 0 {
+                continue;
+            }
+            lt_hash.mix_in(&LtHash::of_account(&pubkey, &account));
+            map.insert(pubkey, account);
+        }
+        debug!("genesis: {} accounts", map.len());
+        Ok(Self {
+            accounts: map,
+            committed: Mutex::new(CommitState { slot: 0, lt_hash }),
+        })
+    }
+
+    /// The account stored under `pubkey`, if any (an account with 0 lamports is absent).
+    pub fn load(&self, pubkey: &Pubkey) -> Option<AccountSharedData> {
+        self.accounts.get(pubkey).map(|entry| entry.value().clone())
+    }
+
+    /// Commits `accounts` in `slot`, in order (a key listed twice ends as its last entry).
+    /// An account with 0 lamports is deleted. The state hash moves by the changed accounts
+    /// only.
+    ///
+    /// # Errors
+    /// [`StoreError::SlotOutOfOrder`] if `slot` is before the last committed slot; nothing
+    /// is stored then.
+    pub fn store(
+        &self,
+        slot: Slot,
+        accounts: &[(Pubkey, AccountSharedData)],
+    ) -> Result<(), StoreError> {
+        // Hash outside the commit lock, so that workers committing at once hash in
+        // parallel. The old values are hashed here too and re-checked under the lock.
+        let prepared: Vec<Prepared> = accounts
+            .iter()
+            .map(|(pubkey, account)| {
+                let old = self.load(pubkey);
+                Prepared {
+                    new_hash: LtHash::of_account(pubkey, account),
+                    old_hash: old.as_ref().map(|old| LtHash::of_account(pubkey, old)),
+                    old,
+                }
+            })
+            .collect();
+        let mut committed = self
+            .committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot < committed.slot {
+            return Err(StoreError::SlotOutOfOrder {
+                slot,
+                last_committed: committed.slot,
+            });
+        }
+        for ((pubkey, account), prepared) in accounts.iter().zip(prepared) {
+            let current = self.load(pubkey);
+            let old_hash = if same_account(current.as_ref(), prepared.old.as_ref()) {
+                prepared.old_hash
+            } else {
+                // Changed since it was hashed (an earlier entry of this batch, or another
+                // commit): hash what is being replaced now.
+                current
+                    .as_ref()
+                    .map(|current| LtHash::of_account(pubkey, current))
+            };
+            if let Some(old_hash) = old_hash {
+                committed.lt_hash.mix_out(&old_hash);
+            }
+            committed.lt_hash.mix_in(&prepared.new_hash);
+            if account.lamports() == 0 {
+                self.accounts.remove(pubkey);
+            } else {
+                self.accounts.insert(*pubkey, account.clone());
+            }
+        }
+        committed.slot = slot;
+        debug!("slot {slot}: stored {} accounts", accounts.len());
+        Ok(())
+    }
+
+    /// The last slot committed (0 after genesis).
+    pub fn slot(&self) -> Slot {
+        self.commit_state().slot
+    }
+
+    /// The lattice hash of every account, as of the last commit.
+    pub fn lt_hash(&self) -> LtHash {
+        self.commit_state().lt_hash.clone()
+    }
+
+    /// The 32-byte state digest: the checksum of [`lt_hash`](Self::lt_hash).
+    pub fn state_hash(&self) -> Hash {
+        self.commit_state().lt_hash.checksum()
+    }
+
+    /// The number of accounts stored.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether no account is stored.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Every account, sorted by key (a deterministic order; copies the index).
+    pub fn accounts_sorted(&self) -> Vec<(Pubkey, AccountSharedData)> {
+        let mut all: Vec<_> = self
+            .accounts
+            .iter()
+            .map(|entry| (*entry.key(), entry.value().clone()))
+            .collect();
+        all.sort_unstable_by_key(|(pubkey, _)| *pubkey);
+        all
+    }
+
+    /// The lattice hash recomputed from scratch over every account, sorted by key: the slow
+    /// reference the incremental hash must equal. O(all accounts).
+    pub fn recompute_lt_hash(&self) -> LtHash {
+        let mut lt_hash = LtHash::identity();
+        for (pubkey, account) in self.accounts_sorted() {
+            lt_hash.mix_in(&LtHash::of_account(&pubkey, &account));
+        }
+        lt_hash
+    }
+
+    fn commit_state(&self) -> std::sync::MutexGuard<'_, CommitState> {
+        // A panic while committing leaves the hash possibly out of step with the map; the
+        // map itself is always whole, so reads go on (and tests compare with the reference).
+        self.committed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// An account of a batch, hashed before the commit lock was taken.
+struct Prepared {
+    new_hash: LtHash,
+    old: Option<AccountSharedData>,
+    old_hash: Option<LtHash>,
+}
+
+/// Whether `a` and `b` are the same stored value: same fields and the same data buffer (a
+/// commit always installs a new value, so an unchanged account shares its buffer).
+fn same_account(a: Option<&AccountSharedData>, b: Option<&AccountSharedData>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => {
+            a.data_is_shared_with(b)
+                && a.lamports() == b.lamports()
+                && a.owner() == b.owner()
+                && a.executable() == b.executable()
+        }
+        _ => false,
+    }
+}

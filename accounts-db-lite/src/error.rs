@@ -1,0 +1,23 @@
+//! The errors of the account store.
+
+use sdk_lite::Pubkey;
+use thiserror::Error;
+
+use crate::accounts_db::Slot;
+
+/// Why the store refused a write.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// Slots are committed in order on one chain: a batch for an earlier slot than the last
+    /// committed one is refused, and nothing of it is stored.
+    #[error("slot {slot} is before the last committed slot {last_committed}")]
+    SlotOutOfOrder {
+        /// The refused slot.
+        slot: Slot,
+        /// The last slot committed.
+        last_committed: Slot,
+    },
+    /// The genesis list names an account twice.
+    #[error("genesis lists account {0} twice")]
+    DuplicateGenesisAccount(Pubkey),
+}

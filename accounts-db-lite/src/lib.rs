@@ -1,0 +1,58 @@
+//! The account layer: where workers load accounts from and commit them to, the locks they
+//! hold while they do, and a hash of the whole state that every node can compare.
+//!
+//! # What it holds
+//! * [`AccountsDb`]: the store. Any number of threads [`load`](AccountsDb::load) at once
+//!   (a sharded concurrent map, `dashmap`); [`store`](AccountsDb::store) commits a batch
+//!   for a slot, one commit at a time, slots in ascending order on one chain. An account
+//!   stored with 0 lamports is deleted. Genesis is a list of accounts.
+//! * [`LtHash`]: the *lattice hash* of the state. Every account maps to a 1024-lane vector
+//!   of `u16`s (blake3's extendable output over the account's fields); the state's hash is
+//!   the lane-wise wrapping sum over all accounts. Storing an account subtracts its old
+//!   vector and adds the new one, so a slot's hash costs O(accounts changed), not O(all
+//!   accounts), and it does not depend on the order accounts were written in: a parallel
+//!   replay that commits in a different order than the leader still reaches the same hash.
+//!   [`LtHash::checksum`] turns the vector into the 32-byte state digest.
+//!   [`AccountsDb::recompute_lt_hash`] is the slow reference (from scratch, sorted by key)
+//!   the tests hold the incremental value to.
+//! * [`AccountLocks`]: the execution-level locks, the second of the two locking stages: a
+//!   worker locks a batch's accounts right before executing it and unlocks right after
+//!   committing. [`AccountLocks::try_lock_transaction_batch`] checks every transaction
+//!   against the locks held before the call only, so conflicts *inside* a batch are
+//!   accepted (SIMD-83): the batch runs in order on one worker.
+//! * [`validate_account_locks`]: the lock-list check before any lock is taken: at most
+//!   `MAX_TX_ACCOUNT_LOCKS` keys, no key twice.
+//!
+//! # Guarantees
+//! * A load returns an account exactly as one commit left it (never torn).
+//! * A commit is atomic for the pipeline: transactions load only accounts they hold locks
+//!   on, and a batch commits only accounts it holds write locks on (see [`AccountsDb`] for
+//!   what a reader without locks may observe).
+//! * After each commit, `lt_hash()` equals the hash recomputed from scratch.
+//! * Lock counts never go negative; an unlock without a lock is a bug and panics.
+//!
+//! # Costs
+//! A load is one shard read-lock and an `Arc` clone. A commit hashes each written account
+//! twice (the old and the new value, 2 KiB of blake3 output each; done before the commit
+//! lock is taken, so concurrent committers hash in parallel) and then applies the batch
+//! under the lock. `cargo bench -p benches --bench accounts_db` measures loads, commits and
+//! locks.
+//!
+//! # What it does not know
+//! Transactions' semantics, banks, fees, scheduling: it stores accounts and counts locks.
+//! It depends only on `sdk-lite`.
+
+mod account_locks;
+mod accounts_db;
+mod error;
+mod lt_hash;
+mod validate;
+
+pub use account_locks::AccountLocks;
+pub use accounts_db::{AccountsDb, Slot};
+pub use error::StoreError;
+pub use lt_hash::{LT_HASH_LANES, LtHash};
+pub use validate::{
+    DUPLICATE_CHECK_HASH_SET_THRESHOLD, has_duplicates_by_hash_set, has_duplicates_by_pairs,
+    validate_account_locks,
+};
