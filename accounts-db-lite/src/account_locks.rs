@@ -1,6 +1,8 @@
 //! `AccountLocks`: the execution-level read/write locks a worker takes right before it runs
 //! a batch, and releases right after it commits.
 
+use std::collections::hash_map::Entry;
+
 use ahash::AHashMap;
 use sdk_lite::{Pubkey, TransactionError};
 
@@ -10,14 +12,22 @@ use sdk_lite::{Pubkey, TransactionError};
 /// thread-aware locks, decides placement on the scheduler thread). It is the one that
 /// guarantees safety: a transaction runs only while it holds every account it uses, so no
 /// two running transactions conflict, whatever the scheduler did. A caller shares it
-/// between workers behind a mutex; each call is short (one hash-map operation per key).
+/// between workers behind a mutex; each call is short (one hash-map operation per key and
+/// step).
 ///
 /// Counts rather than flags, because a batch may hold conflicting transactions on purpose
 /// (see [`try_lock_transaction_batch`](Self::try_lock_transaction_batch)).
 #[derive(Debug, Default)]
 pub struct AccountLocks {
-    write_locks: AHashMap<Pubkey, u64>,
-    readonly_locks: AHashMap<Pubkey, u64>,
+    /// One entry per locked account, holding both counts, so that checking, locking and
+    /// unlocking a key each cost one lookup.
+    locks: AHashMap<Pubkey, LockCounts>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct LockCounts {
+    write: u64,
+    readonly: u64,
 }
 
 impl AccountLocks {
@@ -63,43 +73,52 @@ impl AccountLocks {
     }
 
     /// Releases one transaction's locks (the same `(key, is_writable)` list it locked).
-    /// A count that reaches zero removes its entry.
+    /// An account whose counts both reach zero leaves the table.
     ///
     /// # Panics
-    /// If a lock is not held: unlocking what was not locked is a bug in the caller.
+    /// If a lock is not held: unlocking what was not locked is a bug in the caller. Keys
+    /// before the offending one are already released then.
     pub fn unlock_accounts<'a>(&mut self, keys: impl Iterator<Item = (&'a Pubkey, bool)>) {
         for (key, writable) in keys {
-            let (locks, kind) = if writable {
-                (&mut self.write_locks, "write")
-            } else {
-                (&mut self.readonly_locks, "read")
-            };
-            let Some(count) = locks.get_mut(key) else {
+            let kind = if writable { "write" } else { "read" };
+            let Entry::Occupied(mut entry) = self.locks.entry(*key) else {
                 panic!(
                     "unlock_accounts: no {kind} lock on {key} (invariant: every unlock \
                      matches a lock)"
                 );
             };
-            *count -= 1;
-            if *count == 0 {
-                locks.remove(key);
+            let counts = entry.get_mut();
+            let count = if writable {
+                &mut counts.write
+            } else {
+                &mut counts.readonly
+            };
+            let Some(decremented) = count.checked_sub(1) else {
+                panic!(
+                    "unlock_accounts: no {kind} lock on {key} (invariant: every unlock \
+                     matches a lock)"
+                );
+            };
+            *count = decremented;
+            if counts.write == 0 && counts.readonly == 0 {
+                entry.remove();
             }
         }
     }
 
     /// How many transactions hold a write lock on `key`.
     pub fn write_lock_count(&self, key: &Pubkey) -> u64 {
-        self.write_locks.get(key).copied().unwrap_or(0)
+        self.locks.get(key).map_or(0, |counts| counts.write)
     }
 
     /// How many transactions hold a read lock on `key`.
     pub fn readonly_lock_count(&self, key: &Pubkey) -> u64 {
-        self.readonly_locks.get(key).copied().unwrap_or(0)
+        self.locks.get(key).map_or(0, |counts| counts.readonly)
     }
 
     /// Whether no lock is held.
     pub fn is_empty(&self) -> bool {
-        self.write_locks.is_empty() && self.readonly_locks.is_empty()
+        self.locks.is_empty()
     }
 
     fn check<'a>(
@@ -107,10 +126,12 @@ impl AccountLocks {
         keys: impl Iterator<Item = (&'a Pubkey, bool)>,
     ) -> Result<(), TransactionError> {
         for (key, writable) in keys {
-            let in_use = self.write_locks.contains_key(key)
-                || (writable && self.readonly_locks.contains_key(key));
-            if in_use {
-                return Err(TransactionError::AccountInUse);
+            if let Some(counts) = self.locks.get(key) {
+                // An entry exists only while some count is non-zero: a writer conflicts
+                // with any of them, a reader only with a writer.
+                if writable || counts.write > 0 {
+                    return Err(TransactionError::AccountInUse);
+                }
             }
         }
         Ok(())
@@ -118,12 +139,12 @@ impl AccountLocks {
 
     fn lock<'a>(&mut self, keys: impl Iterator<Item = (&'a Pubkey, bool)>) {
         for (key, writable) in keys {
-            let locks = if writable {
-                &mut self.write_locks
+            let counts = self.locks.entry(*key).or_default();
+            if writable {
+                counts.write += 1;
             } else {
-                &mut self.readonly_locks
-            };
-            *locks.entry(*key).or_insert(0) += 1;
+                counts.readonly += 1;
+            }
         }
     }
 }

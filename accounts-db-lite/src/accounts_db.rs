@@ -96,19 +96,33 @@ impl AccountsDb {
         slot: Slot,
         accounts: &[(Pubkey, AccountSharedData)],
     ) -> Result<(), StoreError> {
-        // Hash outside the commit lock, so that workers committing at once hash in
-        // parallel. The old values are hashed here too and re-checked under the lock.
-        let prepared: Vec<Prepared> = accounts
-            .iter()
-            .map(|(pubkey, account)| {
-                let old = self.load(pubkey);
-                Prepared {
-                    new_hash: LtHash::of_account(pubkey, account),
-                    old_hash: old.as_ref().map(|old| LtHash::of_account(pubkey, old)),
-                    old,
+        // The hashing happens before the commit lock is taken, so that workers committing
+        // at once hash in parallel: the batch's whole effect on the state hash is summed
+        // into one `delta`, assuming the accounts it replaces are the ones loaded now.
+        // Under the lock those are re-checked (cheaply, by identity) and the rare one that
+        // another commit changed in between is corrected.
+        let mut delta = LtHash::identity();
+        let mut replaced: ahash::AHashMap<Pubkey, Option<AccountSharedData>> =
+            ahash::AHashMap::with_capacity(accounts.len());
+        let mut latest: ahash::AHashMap<Pubkey, &AccountSharedData> =
+            ahash::AHashMap::with_capacity(accounts.len());
+        for (pubkey, account) in accounts {
+            // What this entry replaces: an earlier entry of the batch, or the stored value.
+            let old = match latest.get(pubkey) {
+                Some(earlier) => Some((*earlier).clone()),
+                None => {
+                    let stored = self.load(pubkey);
+                    replaced.insert(*pubkey, stored.clone());
+                    stored
                 }
-            })
-            .collect();
+            };
+            if let Some(old) = &old {
+                delta.mix_out(&LtHash::of_account(pubkey, old));
+            }
+            delta.mix_in(&LtHash::of_account(pubkey, account));
+            latest.insert(*pubkey, account);
+        }
+
         let mut committed = self
             .committed
             .lock()
@@ -119,27 +133,26 @@ impl AccountsDb {
                 last_committed: committed.slot,
             });
         }
-        for ((pubkey, account), prepared) in accounts.iter().zip(prepared) {
+        for (pubkey, assumed) in &replaced {
             let current = self.load(pubkey);
-            let old_hash = if same_account(current.as_ref(), prepared.old.as_ref()) {
-                prepared.old_hash
-            } else {
-                // Changed since it was hashed (an earlier entry of this batch, or another
-                // commit): hash what is being replaced now.
-                current
-                    .as_ref()
-                    .map(|current| LtHash::of_account(pubkey, current))
-            };
-            if let Some(old_hash) = old_hash {
-                committed.lt_hash.mix_out(&old_hash);
+            if !same_account(current.as_ref(), assumed.as_ref()) {
+                // Another commit changed it since: take out what is really replaced.
+                if let Some(assumed) = assumed {
+                    delta.mix_in(&LtHash::of_account(pubkey, assumed));
+                }
+                if let Some(current) = &current {
+                    delta.mix_out(&LtHash::of_account(pubkey, current));
+                }
             }
-            committed.lt_hash.mix_in(&prepared.new_hash);
+        }
+        for (pubkey, account) in accounts {
             if account.lamports() == 0 {
                 self.accounts.remove(pubkey);
             } else {
                 self.accounts.insert(*pubkey, account.clone());
             }
         }
+        committed.lt_hash.mix_in(&delta);
         committed.slot = slot;
         debug!("slot {slot}: stored {} accounts", accounts.len());
         Ok(())
@@ -198,13 +211,6 @@ impl AccountsDb {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-}
-
-/// An account of a batch, hashed before the commit lock was taken.
-struct Prepared {
-    new_hash: LtHash,
-    old: Option<AccountSharedData>,
-    old_hash: Option<LtHash>,
 }
 
 /// Whether `a` and `b` are the same stored value: same fields and the same data buffer (a

@@ -6,8 +6,10 @@
 //! in one process, the [`lock_cases`] through this project's `ThreadAwareAccountLocks` and
 //! through Agave's `agave-scheduling-utils`, and the [`usl_cases`] through this project's
 //! `unified-scheduler-logic` and through Agave's `solana-unified-scheduler-logic`, and
-//! prints the ratios.
+//! prints the ratios. [`accounts_db_cases`] are the inputs of the `accounts_db` bench
+//! (`accounts-db-lite`), which has no Agave counterpart in `agave-compare` yet.
 
+pub mod accounts_db_cases;
 pub mod lock_cases;
 pub mod paired_timing;
 pub mod usl_cases;
