@@ -1,0 +1,25 @@
+//! Integration tests of `svm-lite`.
+
+mod compute_budget;
+mod fee;
+
+use sdk_lite::{
+    AccountMeta, Hash, Instruction, Message, Pubkey, SanitizedTransaction, Transaction,
+};
+
+/// A sanitized transaction paid by a fresh key, with `instructions`.
+fn transaction(instructions: &[Instruction]) -> SanitizedTransaction {
+    let payer = Pubkey::new_unique();
+    let message = Message::new(instructions, Some(&payer), Hash::new_unique());
+    SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
+        .expect("compiled messages sanitize")
+}
+
+/// An instruction of a program that is not built in.
+fn program_instruction(program: Pubkey) -> Instruction {
+    Instruction::new_with_bytes(
+        program,
+        &[7],
+        vec![AccountMeta::new(Pubkey::new_unique(), false)],
+    )
+}
