@@ -48,9 +48,12 @@ impl CostPacer {
         if elapsed >= fill_time {
             return self.budget;
         }
-        // elapsed < fill_time, so the quotient is < budget and fits in a u64; u128 keeps
-        // budget * elapsed_nanos from overflowing (at most 2^64 * 2^64).
-        let released = u128::from(self.budget) * elapsed.as_nanos() / fill_time.as_nanos().max(1);
+        // elapsed < fill_time, so the quotient is < budget and fits in a u64. The product
+        // fits in a u128 unless the fill time is centuries long; then release all.
+        let Some(scaled) = u128::from(self.budget).checked_mul(elapsed.as_nanos()) else {
+            return self.budget;
+        };
+        let released = scaled / fill_time.as_nanos().max(1);
         u64::try_from(released).unwrap_or(self.budget)
     }
 

@@ -57,10 +57,10 @@
 //! The table is open addressing with linear probing over a dense slot array at a load
 //! factor of at most one half, and removal shifts the probe run back instead of leaving
 //! tombstones (`lock_table.rs` says why it beats `hashbrown` here). A slot is the key plus
-//! 24 bytes (Agave's entry is the key plus about 280, because it keeps 64 read counters
-//! inline); the per-thread read counts of the rare accounts that several threads read at
-//! once live in a separate, reused array. Nothing allocates once the table has grown to its
-//! working size.
+//! 32 bytes: a hash tag, the holding threads and two counts (Agave's entry is the key plus
+//! about 280, because it keeps 64 read counters inline). The per-thread read counts of the
+//! rare accounts that several threads read at once live in a separate, reused array.
+//! Nothing allocates once the table has grown to its working size.
 //!
 //! Measured against Agave's `agave-scheduling-utils` 4.2.2 on the same inputs, interleaved
 //! in one process (`cargo run --release --manifest-path benches/agave-compare/Cargo.toml`):

@@ -6,7 +6,8 @@
 //! process), `hashbrown::HashTable` took about 270 ns and this table about 165 ns; the
 //! lock table's own numbers are in `benches/agave-compare`. At a load factor of at most one
 //! half, linear probing
-//! over a dense array of 8-byte tags almost always finds its slot in the first one or two,
+//! over one array of slots (an 8-byte hash tag next to each entry) almost always finds its
+//! slot in the first one or two,
 //! and removal by backward shifting leaves no tombstones to clean up later.
 //!
 //! Layout: one array of slots; a slot's `tag` is 0 when it is empty, otherwise the key's
@@ -44,7 +45,7 @@ pub(crate) struct LockTable<V> {
     slots: Box<[Slot<V>]>,
     /// `slots.len() - 1`; the length is a power of two.
     mask: usize,
-    /// `64 - log2(tags.len())`: shift that turns a mixed tag into a home slot.
+    /// `64 - log2(slots.len())`: shift that turns a mixed tag into a home slot.
     shift: u32,
     len: usize,
 }

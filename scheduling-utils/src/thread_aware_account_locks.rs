@@ -385,9 +385,15 @@ impl<K: Eq + Hash + Clone, S: BuildHasher> ThreadAwareAccountLocks<K, S> {
         self.locks.reserve(num_keys);
         self.scratch.clear();
         let mut schedulable_threads = self.all_threads;
-        // `take`: an iterator that yields more than it announced must not outrun the
-        // reservation.
-        for (key, writable) in locks.take(num_keys) {
+        for (index, (key, writable)) in locks.enumerate() {
+            // Room was reserved for `num_keys` inserts; an iterator that yields more than
+            // its exact size hint announced would outrun it (and the lock phase would skip
+            // the extra keys). Nothing is changed yet, so stopping here is clean.
+            assert!(
+                index < num_keys,
+                "try_lock_accounts: the lock iterator yielded more than the exact length its \
+                 size_hint reported (invariant: size hints are truthful)"
+            );
             let hash = self.hasher.hash_one(key);
             let probe = self.locks.probe(hash, |entry| entry.key == *key);
             self.scratch.push((hash, probe));

@@ -40,7 +40,8 @@ impl<P: 'static> SchedulingStateMachine<P> {
     ///
     /// `max_running_task_count` bounds the tasks handed out and not yet descheduled (say,
     /// the number of workers); tasks beyond it wait in the unblocked queue. `None`: no
-    /// bound.
+    /// bound. `Some(0)` is taken as 1: a machine that may run nothing would never hand out a
+    /// task, and the caller would wait forever.
     ///
     /// # Safety
     /// Mints this thread's tokens for usage queues and task counts of payload type `P` (see
@@ -58,8 +59,9 @@ impl<P: 'static> SchedulingStateMachine<P> {
         capability: Capability,
         max_running_task_count: Option<usize>,
     ) -> Self {
-        let max_running_task_count =
-            max_running_task_count.map_or(u32::MAX, |max| u32::try_from(max).unwrap_or(u32::MAX));
+        let max_running_task_count = max_running_task_count.map_or(u32::MAX, |max| {
+            u32::try_from(max).unwrap_or(u32::MAX).max(1)
+        });
         Self {
             capability,
             unblocked_task_queue: VecDeque::with_capacity(1024),
@@ -84,9 +86,13 @@ impl<P: 'static> SchedulingStateMachine<P> {
     ///
     /// The lock requests must already be validated: **no address twice** (a transaction
     /// that lists an account twice is rejected before scheduling, `AccountLoadedTwice`).
-    /// A duplicate would corrupt the machine (the task would wait for itself); debug builds
-    /// assert against it. The loader must return the same queue for the same address, made
-    /// with the state machine's [`Capability`].
+    /// A duplicate would corrupt the machine (in FIFO mode the task would wait for itself
+    /// forever), so it is checked here, in every build: this runs off the scheduler thread,
+    /// and costs a few comparisons per address. The loader must return the same queue for
+    /// the same address, made with the state machine's [`Capability`].
+    ///
+    /// # Panics
+    /// If two lock requests resolve to the same usage queue.
     pub fn create_task<K>(
         payload: P,
         task_id: OrderedTaskId,
@@ -100,7 +106,6 @@ impl<P: 'static> SchedulingStateMachine<P> {
                 requested_usage,
             })
             .collect();
-        #[cfg(debug_assertions)]
         assert_no_duplicate_queues(&lock_contexts);
         Arc::new(TaskInner::new(payload, task_id, lock_contexts))
     }
@@ -357,15 +362,24 @@ impl<P: 'static> SchedulingStateMachine<P> {
     }
 }
 
-#[cfg(debug_assertions)]
+/// Panics if two lock contexts share a usage queue: pairwise for short lists (no
+/// allocation), by sorting the queues' addresses for long ones.
 fn assert_no_duplicate_queues<P>(lock_contexts: &[LockContext<P>]) {
-    let mut queues: Vec<*const ()> = lock_contexts
-        .iter()
-        .map(|context| Arc::as_ptr(&context.usage_queue.0).cast::<()>())
-        .collect();
-    queues.sort_unstable();
+    const PAIRWISE_UP_TO: usize = 16;
+    let queue = |context: &LockContext<P>| Arc::as_ptr(&context.usage_queue.0).cast::<()>();
+    let duplicate = if lock_contexts.len() <= PAIRWISE_UP_TO {
+        lock_contexts.iter().enumerate().any(|(i, context)| {
+            lock_contexts[i + 1..]
+                .iter()
+                .any(|other| queue(other) == queue(context))
+        })
+    } else {
+        let mut queues: Vec<*const ()> = lock_contexts.iter().map(queue).collect();
+        queues.sort_unstable();
+        queues.windows(2).any(|pair| pair[0] == pair[1])
+    };
     assert!(
-        queues.windows(2).all(|pair| pair[0] != pair[1]),
+        !duplicate,
         "create_task: an address is requested twice (invariant: lock requests are validated, \
          no AccountLoadedTwice)"
     );

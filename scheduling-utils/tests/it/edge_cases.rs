@@ -737,3 +737,42 @@ fn unlocking_a_sole_readers_lock_on_another_thread_panics() {
     lock_on(&mut locks, &[(1, false)], 1);
     locks.unlock_accounts(accounts(&[(1, false)]), 3);
 }
+
+/// An iterator whose size hint claims fewer items than it yields.
+#[derive(Clone)]
+struct UnderstatedLength<'a>(std::slice::Iter<'a, (u32, bool)>);
+
+impl<'a> Iterator for UnderstatedLength<'a> {
+    type Item = (&'a u32, bool);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(key, writable)| (key, *writable))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.len().saturating_sub(1);
+        (n, Some(n))
+    }
+}
+
+/// A lying exact size hint would let keys go unlocked; it is refused before anything
+/// changes.
+#[test]
+fn an_iterator_longer_than_its_exact_size_hint_is_refused_unchanged() {
+    let mut locks = Locks::new(4);
+    let accounts = [(1u32, true), (2, true), (3, false)];
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        locks.try_lock_accounts(
+            UnderstatedLength(accounts.iter()),
+            ThreadSet::any(4),
+            |set| set.contained_threads_iter().next().unwrap(),
+        )
+    }));
+    let message = result.expect_err("must panic");
+    let message = message
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| message.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(message.contains("size hints are truthful"), "{message}");
+    assert!(locks.is_empty());
+    locks.assert_consistent();
+}

@@ -687,14 +687,12 @@ fn deschedule_twice_panics(capability: Capability) {
     h.sm.deschedule_task(&task);
 }
 
-// A debug assertion: release builds do not check (the caller validates lock requests).
-#[cfg(debug_assertions)]
+// Checked in every build: in release, a duplicate would otherwise hang FIFO mode.
 both_modes!(
     #[should_panic(expected = "an address is requested twice")]
-    create_task_with_a_duplicate_address_panics_in_debug_builds
+    create_task_with_a_duplicate_address_panics
 );
-#[cfg(debug_assertions)]
-fn create_task_with_a_duplicate_address_panics_in_debug_builds(capability: Capability) {
+fn create_task_with_a_duplicate_address_panics(capability: Capability) {
     let mut h = Harness::new(capability);
     let _ = h.task(
         1,
@@ -742,4 +740,34 @@ fn fifo_deschedule_twice_of_a_shared_reader_panics() {
     assert_eq!(h.schedule(&other_reader), Some(2));
     h.sm.deschedule_task(&reader);
     h.sm.deschedule_task(&reader);
+}
+
+both_modes!(
+    #[should_panic(expected = "an address is requested twice")]
+    create_task_with_a_duplicate_among_many_addresses_panics
+);
+fn create_task_with_a_duplicate_among_many_addresses_panics(capability: Capability) {
+    let mut h = Harness::new(capability);
+    let names: Vec<&'static str> = (0..40)
+        .map(|i| &*Box::leak(format!("account-{i}").into_boxed_str()))
+        .chain(std::iter::once("account-17"))
+        .collect();
+    let requests: Vec<_> = names.iter().map(|name| (*name, Writable)).collect();
+    let _ = h.task(1, &requests);
+}
+
+both_modes!(zero_running_slots_is_taken_as_one);
+fn zero_running_slots_is_taken_as_one(capability: Capability) {
+    let mut h = Harness::with_max_running(capability, Some(0));
+    let first = h.task(1, &[("alice", Writable)]);
+    let second = h.task(2, &[("bob", Writable)]);
+    assert_eq!(h.schedule(&first), Some(1), "one task may run");
+    assert_eq!(h.schedule(&second), None, "the second waits for the slot");
+    h.sm.deschedule_task(&first);
+    let next =
+        h.sm.schedule_next_unblocked_task()
+            .expect("the slot is free again");
+    assert_eq!(next.task_id(), 2);
+    h.sm.deschedule_task(&next);
+    assert!(h.sm.has_no_active_task());
 }
