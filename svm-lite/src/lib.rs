@@ -16,11 +16,15 @@
 //!   built-in one, 1,400,000 per transaction, 64 MiB of loaded data).
 //! * [`FeeDetails`]: lamports per signature times signatures, plus the prioritization fee
 //!   (`ceil(unit price x unit limit / 10^6)`), with checked arithmetic.
+//! * [`validate_fee_payer`]: the first check: the fee payer exists, is a system account
+//!   (plain, or an initialized nonce that keeps its rent-exempt minimum), can pay, and is
+//!   not left below the rent-exempt minimum unless emptied ([`RentState`], [`Rent`]).
+//! * [`NonceState`]: a durable-nonce account's data, in Solana's 80-byte layout.
 //! * [`RollbackAccounts`]: what a transaction that fails after loading still commits: the
 //!   fee payer charged its fee, and an advanced durable nonce, in one of three shapes.
 //!
-//! Still to come (its issue is open): durable-nonce verification, fee-payer validation,
-//! the three-state `TransactionLoadResult`, the instruction context and its runtime rules,
+//! Still to come (its issue is open): durable-nonce verification and advancing, the
+//! three-state `TransactionLoadResult`, the instruction context and its runtime rules,
 //! the built-in programs (system, compute budget, bench), sysvars, the batch entry point
 //! and its metrics.
 //!
@@ -37,10 +41,16 @@ mod account_loader;
 mod callback;
 pub mod compute_budget;
 mod fee;
+mod fee_payer;
+mod nonce_state;
+mod rent;
 mod rollback_accounts;
 
 pub use account_loader::AccountLoader;
 pub use callback::TransactionProcessingCallback;
 pub use compute_budget::{ComputeBudgetLimits, compute_budget_limits};
 pub use fee::FeeDetails;
+pub use fee_payer::{RentState, validate_fee_payer};
+pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState};
+pub use rent::{ACCOUNT_STORAGE_OVERHEAD, Rent};
 pub use rollback_accounts::{KeyedAccount, RollbackAccounts};
