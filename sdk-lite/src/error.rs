@@ -272,6 +272,9 @@ pub enum InstructionError {
     /// The instruction debited an account its program does not own.
     #[error("instruction spent from the balance of an account it does not own")]
     ExternalAccountLamportSpend,
+    /// The instruction changed the data of an account its program does not own.
+    #[error("instruction modified data of an account it does not own")]
+    ExternalAccountDataModified,
     /// The instruction changed the lamports of a read-only account.
     #[error("instruction changed the balance of a read-only account")]
     ReadonlyLamportChange,

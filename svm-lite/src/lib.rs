@@ -22,11 +22,16 @@
 //! * [`NonceState`]: a durable-nonce account's data, in Solana's 80-byte layout.
 //! * [`RollbackAccounts`]: what a transaction that fails after loading still commits: the
 //!   fee payer charged its fee, and an advanced durable nonce, in one of three shapes.
+//! * [`Program`] and [`ProgramRegistry`]: built-in programs, **the other seam**: a chain
+//!   registers its native programs here.
+//! * [`execute_instruction`] and [`InstructionContext`]: a program changes accounts
+//!   freely; when it returns, the runtime rules are enforced (only the owner debits or
+//!   rewrites an account, read-only accounts do not change, owners change only on empty
+//!   accounts, lamports balance), and compute units are metered ([`ComputeMeter`]).
 //!
 //! Still to come (its issue is open): durable-nonce verification and advancing, the
-//! three-state `TransactionLoadResult`, the instruction context and its runtime rules,
-//! the built-in programs (system, compute budget, bench), sysvars, the batch entry point
-//! and its metrics.
+//! three-state `TransactionLoadResult`, the built-in programs (system, compute budget,
+//! bench), sysvars, the batch entry point and its metrics.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -42,7 +47,9 @@ mod callback;
 pub mod compute_budget;
 mod fee;
 mod fee_payer;
+mod instruction_context;
 mod nonce_state;
+mod program;
 mod rent;
 mod rollback_accounts;
 
@@ -51,6 +58,10 @@ pub use callback::TransactionProcessingCallback;
 pub use compute_budget::{ComputeBudgetLimits, compute_budget_limits};
 pub use fee::FeeDetails;
 pub use fee_payer::{RentState, validate_fee_payer};
+pub use instruction_context::{
+    ComputeMeter, InstructionAccount, InstructionContext, execute_instruction,
+};
 pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState};
+pub use program::{Program, ProgramRegistry};
 pub use rent::{ACCOUNT_STORAGE_OVERHEAD, Rent};
 pub use rollback_accounts::{KeyedAccount, RollbackAccounts};

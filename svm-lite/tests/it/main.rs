@@ -2,6 +2,7 @@
 
 mod compute_budget;
 mod fee;
+mod runtime_rules;
 
 use sdk_lite::{
     AccountMeta, Hash, Instruction, Message, Pubkey, SanitizedTransaction, Transaction,
