@@ -29,9 +29,12 @@
 //!   rewrites an account, read-only accounts do not change, owners change only on empty
 //!   accounts, lamports balance), and compute units are metered ([`ComputeMeter`]).
 //!
-//! Still to come (its issue is open): durable-nonce verification and advancing, the
-//! three-state `TransactionLoadResult`, the built-in programs (system, compute budget,
-//! bench), sysvars, the batch entry point and its metrics.
+//! * [`SystemProgram`]: create account, assign, transfer, allocate (Solana's wire layout
+//!   and error codes).
+//!
+//! Still to come (its issue is open): durable-nonce verification and advancing (and the
+//! system program's nonce instructions), the three-state `TransactionLoadResult`, the
+//! compute-budget and bench programs, sysvars, the batch entry point and its metrics.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -52,6 +55,7 @@ mod nonce_state;
 mod program;
 mod rent;
 mod rollback_accounts;
+pub mod system_program;
 
 pub use account_loader::AccountLoader;
 pub use callback::TransactionProcessingCallback;
@@ -65,3 +69,4 @@ pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState};
 pub use program::{Program, ProgramRegistry};
 pub use rent::{ACCOUNT_STORAGE_OVERHEAD, Rent};
 pub use rollback_accounts::{KeyedAccount, RollbackAccounts};
+pub use system_program::{SystemError, SystemInstruction, SystemProgram};

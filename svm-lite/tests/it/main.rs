@@ -3,6 +3,7 @@
 mod compute_budget;
 mod fee;
 mod runtime_rules;
+mod system_program;
 
 use sdk_lite::{
     AccountMeta, Hash, Instruction, Message, Pubkey, SanitizedTransaction, Transaction,

@@ -1,0 +1,270 @@
+//! The system program: creates accounts, moves lamports, assigns owners, allocates data.
+//! (Its nonce instructions come with durable-nonce support.)
+
+use sdk_lite::{
+    AccountMeta, Instruction, InstructionError, MAX_PERMITTED_DATA_LENGTH, Pubkey, ReadableAccount,
+    WritableAccount, system_program,
+};
+
+use crate::instruction_context::InstructionContext;
+use crate::program::Program;
+
+/// Compute units a system instruction costs (Agave's system program charges 150).
+pub const SYSTEM_PROGRAM_COMPUTE_UNITS: u64 = 150;
+
+/// The system program's errors, as `InstructionError::Custom` codes (Solana's numbering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum SystemError {
+    /// The account to create already exists (has lamports, data or another owner).
+    AccountAlreadyInUse = 0,
+    /// The source does not hold the lamports to move.
+    ResultWithNegativeLamports = 1,
+    /// Space beyond `MAX_PERMITTED_DATA_LENGTH`.
+    InvalidAccountDataLength = 3,
+}
+
+impl From<SystemError> for InstructionError {
+    fn from(error: SystemError) -> Self {
+        InstructionError::Custom(error as u32)
+    }
+}
+
+/// The system program's instructions, in Solana's wire layout: a little-endian `u32` tag,
+/// then the fields (`u64`s little-endian, keys as 32 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SystemInstruction {
+    /// Creates account 1, funded by account 0 (both sign): `lamports`, `space` zeroed bytes,
+    /// owned by `owner`.
+    CreateAccount {
+        /// Lamports moved into the new account.
+        lamports: u64,
+        /// Bytes of data it gets.
+        space: u64,
+        /// Its owner.
+        owner: Pubkey,
+    },
+    /// Gives account 0 (signing, empty or zeroed) a new owner.
+    Assign {
+        /// The new owner.
+        owner: Pubkey,
+    },
+    /// Moves `lamports` from account 0 (signing, system-owned, no data) to account 1.
+    Transfer {
+        /// Lamports to move.
+        lamports: u64,
+    },
+    /// Gives account 0 (signing, system-owned, no data yet) `space` zeroed bytes.
+    Allocate {
+        /// Bytes of data.
+        space: u64,
+    },
+}
+
+const CREATE_ACCOUNT: u32 = 0;
+const ASSIGN: u32 = 1;
+const TRANSFER: u32 = 2;
+const ALLOCATE: u32 = 8;
+
+impl SystemInstruction {
+    /// Reads an instruction's data, or `None` if it is not a (supported) system
+    /// instruction.
+    pub fn decode(data: &[u8]) -> Option<Self> {
+        let (tag, rest) = data.split_first_chunk::<4>()?;
+        match (u32::from_le_bytes(*tag), rest.len()) {
+            (CREATE_ACCOUNT, 48) => Some(Self::CreateAccount {
+                lamports: read_u64(rest, 0),
+                space: read_u64(rest, 8),
+                owner: read_key(rest, 16),
+            }),
+            (ASSIGN, 32) => Some(Self::Assign {
+                owner: read_key(rest, 0),
+            }),
+            (TRANSFER, 8) => Some(Self::Transfer {
+                lamports: read_u64(rest, 0),
+            }),
+            (ALLOCATE, 8) => Some(Self::Allocate {
+                space: read_u64(rest, 0),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The instruction's data.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut data = Vec::with_capacity(52);
+        match self {
+            Self::CreateAccount {
+                lamports,
+                space,
+                owner,
+            } => {
+                data.extend_from_slice(&CREATE_ACCOUNT.to_le_bytes());
+                data.extend_from_slice(&lamports.to_le_bytes());
+                data.extend_from_slice(&space.to_le_bytes());
+                data.extend_from_slice(owner.as_ref());
+            }
+            Self::Assign { owner } => {
+                data.extend_from_slice(&ASSIGN.to_le_bytes());
+                data.extend_from_slice(owner.as_ref());
+            }
+            Self::Transfer { lamports } => {
+                data.extend_from_slice(&TRANSFER.to_le_bytes());
+                data.extend_from_slice(&lamports.to_le_bytes());
+            }
+            Self::Allocate { space } => {
+                data.extend_from_slice(&ALLOCATE.to_le_bytes());
+                data.extend_from_slice(&space.to_le_bytes());
+            }
+        }
+        data
+    }
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+fn read_key(bytes: &[u8], at: usize) -> Pubkey {
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&bytes[at..at + 32]);
+    Pubkey::new_from_array(key)
+}
+
+/// Instruction builders (for clients and tests).
+pub mod instruction {
+    use super::*;
+
+    /// Moves `lamports` from `from` to `to`.
+    pub fn transfer(from: &Pubkey, to: &Pubkey, lamports: u64) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::Transfer { lamports }.encode(),
+            vec![AccountMeta::new(*from, true), AccountMeta::new(*to, false)],
+        )
+    }
+
+    /// Creates `to` with `lamports`, `space` bytes and `owner`, funded by `from`.
+    pub fn create_account(
+        from: &Pubkey,
+        to: &Pubkey,
+        lamports: u64,
+        space: u64,
+        owner: &Pubkey,
+    ) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::CreateAccount {
+                lamports,
+                space,
+                owner: *owner,
+            }
+            .encode(),
+            vec![AccountMeta::new(*from, true), AccountMeta::new(*to, true)],
+        )
+    }
+
+    /// Gives `account` the owner `owner`.
+    pub fn assign(account: &Pubkey, owner: &Pubkey) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::Assign { owner: *owner }.encode(),
+            vec![AccountMeta::new(*account, true)],
+        )
+    }
+
+    /// Gives `account` `space` zeroed bytes.
+    pub fn allocate(account: &Pubkey, space: u64) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::Allocate { space }.encode(),
+            vec![AccountMeta::new(*account, true)],
+        )
+    }
+}
+
+/// The system program.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemProgram;
+
+impl Program for SystemProgram {
+    fn execute(&self, cx: &mut InstructionContext<'_>) -> Result<(), InstructionError> {
+        cx.consume_compute_units(SYSTEM_PROGRAM_COMPUTE_UNITS)?;
+        let instruction =
+            SystemInstruction::decode(cx.data()).ok_or(InstructionError::InvalidInstructionData)?;
+        match instruction {
+            SystemInstruction::Transfer { lamports } => transfer(cx, 0, 1, lamports),
+            SystemInstruction::CreateAccount {
+                lamports,
+                space,
+                owner,
+            } => {
+                require_signer(cx, 1)?;
+                let to = cx.account(1)?;
+                if to.lamports() > 0 || !to.data().is_empty() || *to.owner() != system_program::ID {
+                    return Err(SystemError::AccountAlreadyInUse.into());
+                }
+                transfer(cx, 0, 1, lamports)?;
+                allocate(cx, 1, space)?;
+                cx.account_mut(1)?.set_owner(owner);
+                Ok(())
+            }
+            SystemInstruction::Assign { owner } => {
+                require_signer(cx, 0)?;
+                if *cx.account(0)?.owner() != owner {
+                    cx.account_mut(0)?.set_owner(owner);
+                }
+                Ok(())
+            }
+            SystemInstruction::Allocate { space } => allocate(cx, 0, space),
+        }
+    }
+}
+
+fn require_signer(cx: &InstructionContext<'_>, index: usize) -> Result<(), InstructionError> {
+    if cx.is_signer(index)? {
+        Ok(())
+    } else {
+        Err(InstructionError::MissingRequiredSignature)
+    }
+}
+
+fn transfer(
+    cx: &mut InstructionContext<'_>,
+    from: usize,
+    to: usize,
+    lamports: u64,
+) -> Result<(), InstructionError> {
+    require_signer(cx, from)?;
+    if !cx.account(from)?.data().is_empty() {
+        // A system transfer may only move lamports out of a plain account.
+        return Err(InstructionError::InvalidArgument);
+    }
+    let from_lamports = cx.account(from)?.lamports();
+    let left = from_lamports
+        .checked_sub(lamports)
+        .ok_or(SystemError::ResultWithNegativeLamports)?;
+    cx.account_mut(from)?.set_lamports(left);
+    cx.account_mut(to)?.checked_add_lamports(lamports)?;
+    Ok(())
+}
+
+fn allocate(
+    cx: &mut InstructionContext<'_>,
+    index: usize,
+    space: u64,
+) -> Result<(), InstructionError> {
+    require_signer(cx, index)?;
+    let account = cx.account(index)?;
+    if !account.data().is_empty() || *account.owner() != system_program::ID {
+        return Err(SystemError::AccountAlreadyInUse.into());
+    }
+    if space > MAX_PERMITTED_DATA_LENGTH {
+        return Err(SystemError::InvalidAccountDataLength.into());
+    }
+    let space = usize::try_from(space).map_err(|_| SystemError::InvalidAccountDataLength)?;
+    cx.account_mut(index)?.resize(space, 0);
+    Ok(())
+}
