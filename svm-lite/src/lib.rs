@@ -31,10 +31,12 @@
 //!
 //! * [`SystemProgram`]: create account, assign, transfer, allocate (Solana's wire layout
 //!   and error codes).
+//! * [`BenchProgram`]: metered, deterministic work for benchmarks: burn compute units on a
+//!   blake3 hash chain stored in an account it owns, write a value, or fail on request.
 //!
 //! Still to come (its issue is open): durable-nonce verification and advancing (and the
 //! system program's nonce instructions), the three-state `TransactionLoadResult`, the
-//! compute-budget and bench programs, sysvars, the batch entry point and its metrics.
+//! compute-budget program, sysvars, the batch entry point and its metrics.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -46,6 +48,7 @@
 //! locked by the caller, and runs on the caller's thread.
 
 mod account_loader;
+pub mod bench_program;
 mod callback;
 pub mod compute_budget;
 mod fee;
@@ -58,6 +61,7 @@ mod rollback_accounts;
 pub mod system_program;
 
 pub use account_loader::AccountLoader;
+pub use bench_program::{BenchInstruction, BenchProgram};
 pub use callback::TransactionProcessingCallback;
 pub use compute_budget::{ComputeBudgetLimits, compute_budget_limits};
 pub use fee::FeeDetails;

@@ -1,5 +1,6 @@
 //! Integration tests of `svm-lite`.
 
+mod bench_program;
 mod compute_budget;
 mod fee;
 mod runtime_rules;

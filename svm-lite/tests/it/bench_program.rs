@@ -1,0 +1,102 @@
+//! The bench program.
+
+use sdk_lite::{AccountSharedData, InstructionError, Pubkey, ReadableAccount};
+use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN, UNITS_PER_HASH};
+use svm_lite::{
+    BenchInstruction, BenchProgram, ComputeMeter, InstructionAccount, execute_instruction,
+};
+
+fn run(
+    instruction: BenchInstruction,
+    state: &mut AccountSharedData,
+    budget: u64,
+) -> (Result<(), InstructionError>, u64) {
+    let mut meter = ComputeMeter::new(budget);
+    let mut accounts = [state.clone()];
+    let result = execute_instruction(
+        &BenchProgram,
+        BENCH_PROGRAM_ID,
+        &instruction.encode(),
+        &[Pubkey::new_unique()],
+        &mut accounts,
+        &[InstructionAccount {
+            index_in_transaction: 0,
+            is_signer: false,
+            is_writable: true,
+        }],
+        &mut meter,
+    );
+    if result.is_ok() {
+        *state = accounts[0].clone();
+    }
+    (result, budget - meter.remaining())
+}
+
+fn state() -> AccountSharedData {
+    AccountSharedData::new(1_000_000, BENCH_STATE_LEN, &BENCH_PROGRAM_ID)
+}
+
+#[test]
+fn encoding_round_trips() {
+    for instruction in [
+        BenchInstruction::Work { units: 12_345 },
+        BenchInstruction::Write { value: u64::MAX },
+        BenchInstruction::Fail { code: 7 },
+    ] {
+        assert_eq!(
+            BenchInstruction::decode(&instruction.encode()),
+            Some(instruction)
+        );
+    }
+    assert_eq!(BenchInstruction::decode(&[0, 1]), None);
+    assert_eq!(BenchInstruction::decode(&[3, 0, 0, 0, 0]), None);
+}
+
+#[test]
+fn work_burns_the_units_on_a_hash_chain() {
+    let mut account = state();
+    let (result, used) = run(
+        BenchInstruction::Work { units: 1_000 },
+        &mut account,
+        10_000,
+    );
+    assert_eq!(result, Ok(()));
+    assert_eq!(used, 1_000);
+    let mut expected = [0u8; 32];
+    for _ in 0..1_000 / UNITS_PER_HASH {
+        expected = *blake3::hash(&expected).as_bytes();
+    }
+    assert_eq!(&account.data()[..32], &expected);
+}
+
+#[test]
+fn write_stores_the_value() {
+    let mut account = state();
+    assert_eq!(
+        run(BenchInstruction::Write { value: 42 }, &mut account, 1_000).0,
+        Ok(())
+    );
+    assert_eq!(&account.data()[32..40], &42u64.to_le_bytes());
+}
+
+#[test]
+fn failures_on_request_and_on_bad_accounts() {
+    assert_eq!(
+        run(BenchInstruction::Fail { code: 9 }, &mut state(), 1_000).0,
+        Err(InstructionError::Custom(9))
+    );
+    let mut foreign = AccountSharedData::new(1, BENCH_STATE_LEN, &Pubkey::new_unique());
+    assert_eq!(
+        run(BenchInstruction::Write { value: 1 }, &mut foreign, 1_000).0,
+        Err(InstructionError::IncorrectProgramId)
+    );
+    let mut small = AccountSharedData::new(1, BENCH_STATE_LEN - 1, &BENCH_PROGRAM_ID);
+    assert_eq!(
+        run(BenchInstruction::Write { value: 1 }, &mut small, 1_000).0,
+        Err(InstructionError::AccountDataTooSmall)
+    );
+    assert_eq!(
+        run(BenchInstruction::Work { units: 5_000 }, &mut state(), 4_999).0,
+        Err(InstructionError::ComputationalBudgetExceeded)
+    );
+}
