@@ -51,8 +51,9 @@ impl<'a, CB: TransactionProcessingCallback> AccountLoader<'a, CB> {
         Ok(loaded)
     }
 
-    /// Takes a successful transaction's writable accounts into the batch's view.
-    pub fn update_for_successful_transaction<'b>(
+    /// Takes the accounts a transaction commits into the batch's view: all its writable
+    /// accounts if it succeeded, its rollback accounts if it failed after loading.
+    pub fn update_with_committed_accounts<'b>(
         &mut self,
         writable_accounts: impl IntoIterator<Item = (&'b Pubkey, &'b AccountSharedData)>,
     ) {
@@ -150,7 +151,7 @@ mod tests {
         let mut a_after = loader.load_account(&a).unwrap().unwrap();
         a_after.set_lamports(60);
         let b_after = AccountSharedData::new(40, 0, &Pubkey::default());
-        loader.update_for_successful_transaction([(&a, &a_after), (&b, &b_after)]);
+        loader.update_with_committed_accounts([(&a, &a_after), (&b, &b_after)]);
         assert_eq!(
             loader.load_account(&b).unwrap().map(|x| x.lamports()),
             Some(40)
@@ -171,7 +172,7 @@ mod tests {
 
         // Emptied by a later success: absent again.
         let emptied = AccountSharedData::new(0, 0, &Pubkey::default());
-        loader.update_for_successful_transaction([(&b, &emptied)]);
+        loader.update_with_committed_accounts([(&b, &emptied)]);
         assert_eq!(loader.load_account(&b).unwrap(), None);
         assert_eq!(
             store.reads.get(),

@@ -2,6 +2,9 @@
 
 use sdk_lite::{InstructionError, Pubkey, SanitizedTransaction, TransactionError, compute_budget};
 
+use crate::instruction_context::InstructionContext;
+use crate::program::Program;
+
 /// Compute units granted per instruction of a program that is not built in, when the
 /// transaction sets no limit (Solana's default).
 pub const DEFAULT_INSTRUCTION_COMPUTE_UNIT_LIMIT: u32 = 200_000;
@@ -119,6 +122,20 @@ fn set_once<T>(slot: &mut Option<T>, value: T, index: u8) -> Result<(), Transact
     }
     *slot = Some(value);
     Ok(())
+}
+
+/// Compute units a compute budget instruction costs when it runs.
+pub const COMPUTE_BUDGET_PROGRAM_COMPUTE_UNITS: u64 = 150;
+
+/// The compute budget program at execution time: its instructions were already read by
+/// [`compute_budget_limits`] before the transaction ran, so running one only costs units.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ComputeBudgetProgram;
+
+impl Program for ComputeBudgetProgram {
+    fn execute(&self, context: &mut InstructionContext<'_>) -> Result<(), InstructionError> {
+        context.consume_compute_units(COMPUTE_BUDGET_PROGRAM_COMPUTE_UNITS)
+    }
 }
 
 /// Builders for compute budget instructions (for clients and tests).

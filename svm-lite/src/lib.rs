@@ -34,9 +34,18 @@
 //! * [`BenchProgram`]: metered, deterministic work for benchmarks: burn compute units on a
 //!   blake3 hash chain stored in an account it owns, write a value, or fail on request.
 //!
-//! Still to come (its issue is open): durable-nonce verification and advancing (and the
-//! system program's nonce instructions), the three-state `TransactionLoadResult`, the
-//! compute-budget program, sysvars, the batch entry point and its metrics.
+//! * [`load_and_execute_sanitized_transactions`]: **the batch entry point**. Per
+//!   transaction, in order: the caller's check result, the compute budget, the fee, the
+//!   fee payer (charged first), every account (loaded-data limit, programs must be built
+//!   in), then each instruction under one compute meter and the rent check. The result is
+//!   not processed (nothing to commit), fees-only (loading failed: the charged fee payer),
+//!   or executed (all writable accounts on success, the rollback accounts on failure).
+//!   [`ProgramRegistry::with_builtins`] holds the system, compute-budget and bench
+//!   programs.
+//!
+//! Still to come (its issue is open): durable nonces (verification, advancing, the system
+//! program's nonce instructions and the sysvars they need), the metrics (error counters,
+//! phase timings, balance collector), logs, and the property tests and benchmarks.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -55,6 +64,7 @@ mod fee;
 mod fee_payer;
 mod instruction_context;
 mod nonce_state;
+mod processor;
 mod program;
 mod rent;
 mod rollback_accounts;
@@ -70,6 +80,10 @@ pub use instruction_context::{
     ComputeMeter, InstructionAccount, InstructionContext, execute_instruction,
 };
 pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState};
+pub use processor::{
+    ProcessedTransaction, ProcessingEnvironment, ProcessingResult,
+    load_and_execute_sanitized_transactions,
+};
 pub use program::{Program, ProgramRegistry};
 pub use rent::{ACCOUNT_STORAGE_OVERHEAD, Rent};
 pub use rollback_accounts::{KeyedAccount, RollbackAccounts};

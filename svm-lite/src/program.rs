@@ -46,6 +46,25 @@ impl ProgramRegistry {
         self.programs.get(program_id)
     }
 
+    /// A registry holding this crate's built-in programs: the system program, the compute
+    /// budget program and the bench program.
+    pub fn with_builtins() -> Self {
+        let mut registry = Self::new();
+        registry.register(
+            sdk_lite::system_program::ID,
+            Arc::new(crate::system_program::SystemProgram),
+        );
+        registry.register(
+            sdk_lite::compute_budget::ID,
+            Arc::new(crate::compute_budget::ComputeBudgetProgram),
+        );
+        registry.register(
+            crate::bench_program::BENCH_PROGRAM_ID,
+            Arc::new(crate::bench_program::BenchProgram),
+        );
+        registry
+    }
+
     /// Whether `program_id` is a built-in program (it gets the built-in compute budget).
     pub fn is_builtin(&self, program_id: &Pubkey) -> bool {
         self.programs.contains_key(program_id)

@@ -1,0 +1,288 @@
+//! The batch entry point: load, validate, execute and collect a batch of transactions, in
+//! order, against one account source.
+
+use sdk_lite::{
+    AccountSharedData, Hash, Pubkey, ReadableAccount, SanitizedTransaction, TransactionError,
+};
+
+use crate::account_loader::AccountLoader;
+use crate::callback::TransactionProcessingCallback;
+use crate::compute_budget::{ComputeBudgetLimits, compute_budget_limits};
+use crate::fee::FeeDetails;
+use crate::fee_payer::{RentState, validate_fee_payer};
+use crate::instruction_context::{ComputeMeter, InstructionAccount, execute_instruction};
+use crate::program::ProgramRegistry;
+use crate::rent::Rent;
+use crate::rollback_accounts::{KeyedAccount, RollbackAccounts};
+
+/// What every transaction of a batch is processed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessingEnvironment {
+    /// The blockhash of the slot being built or replayed.
+    pub blockhash: Hash,
+    /// The fee per signature.
+    pub lamports_per_signature: u64,
+    /// The rent parameters.
+    pub rent: Rent,
+}
+
+/// A transaction that was processed: it pays its fee, whatever else happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessedTransaction {
+    /// Loaded and executed: `status` says whether its instructions succeeded. On success
+    /// `accounts` are all its writable accounts after execution; on failure they are its
+    /// rollback accounts (the fee payer charged).
+    Executed {
+        /// `Ok`, or the first failing instruction's error.
+        status: Result<(), TransactionError>,
+        /// Compute units its instructions consumed.
+        units_consumed: u64,
+        /// The fee it paid.
+        fee: FeeDetails,
+        /// What to commit, in account-key order.
+        accounts: Vec<KeyedAccount>,
+    },
+    /// The fee payer was valid but loading failed: only the fee is charged.
+    FeesOnly {
+        /// Why loading failed.
+        error: TransactionError,
+        /// The fee it paid.
+        fee: FeeDetails,
+        /// What to commit: the fee payer charged.
+        accounts: Vec<KeyedAccount>,
+    },
+}
+
+impl ProcessedTransaction {
+    /// The accounts to commit.
+    pub fn accounts(&self) -> &[KeyedAccount] {
+        match self {
+            Self::Executed { accounts, .. } | Self::FeesOnly { accounts, .. } => accounts,
+        }
+    }
+
+    /// The fee paid.
+    pub fn fee(&self) -> FeeDetails {
+        match self {
+            Self::Executed { fee, .. } | Self::FeesOnly { fee, .. } => *fee,
+        }
+    }
+
+    /// Whether the transaction's instructions ran and succeeded.
+    pub fn was_successful(&self) -> bool {
+        matches!(self, Self::Executed { status: Ok(()), .. })
+    }
+}
+
+/// Per transaction: processed (fee charged, maybe executed), or not processed at all with
+/// the reason (nothing is committed then).
+pub type ProcessingResult = Result<ProcessedTransaction, TransactionError>;
+
+/// Processes `transactions` in order: each sees the accounts as the earlier ones of the
+/// batch left them. `check_results` carries the caller's verdict per transaction (age,
+/// already processed); a transaction with an `Err` there is not processed.
+///
+/// Nothing is written to `callback`: the caller commits each result's
+/// [`accounts`](ProcessedTransaction::accounts), in order.
+///
+/// # Errors
+/// The account source's error, if reading it failed (the whole batch is abandoned: no
+/// result can be trusted without the accounts it read).
+///
+/// # Panics
+/// If `check_results` and `transactions` differ in length (a caller bug).
+pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback>(
+    callback: &CB,
+    programs: &ProgramRegistry,
+    transactions: &[SanitizedTransaction],
+    check_results: &[Result<(), TransactionError>],
+    environment: &ProcessingEnvironment,
+) -> Result<Vec<ProcessingResult>, CB::Error> {
+    assert_eq!(
+        transactions.len(),
+        check_results.len(),
+        "invariant: one check result per transaction"
+    );
+    let capacity = transactions.iter().map(|tx| tx.account_keys().len()).sum();
+    let mut loader = AccountLoader::with_capacity(callback, capacity);
+    let mut results = Vec::with_capacity(transactions.len());
+    for (transaction, check) in transactions.iter().zip(check_results) {
+        let result = match check {
+            Err(error) => Err(error.clone()),
+            Ok(()) => process_one(&mut loader, programs, transaction, environment)?,
+        };
+        // Later transactions see what this one commits: all its writable accounts if it
+        // succeeded, only its rollback accounts (the charged fee payer) if not.
+        if let Ok(processed) = &result {
+            loader.update_with_committed_accounts(
+                processed
+                    .accounts()
+                    .iter()
+                    .map(|(key, account)| (key, account)),
+            );
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// One transaction: the outer `Result` is the source's failure, the inner one the
+/// transaction's.
+fn process_one<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    environment: &ProcessingEnvironment,
+) -> Result<ProcessingResult, CB::Error> {
+    let limits = match compute_budget_limits(transaction, |id| programs.is_builtin(id)) {
+        Ok(limits) => limits,
+        Err(error) => return Ok(Err(error)),
+    };
+    let Some(fee) = FeeDetails::new(transaction, &limits, environment.lamports_per_signature)
+    else {
+        return Ok(Err(TransactionError::InsufficientFundsForFee));
+    };
+    let fee_total = fee.total().unwrap_or(u64::MAX);
+    let fee_payer_key = *transaction.fee_payer();
+    let fee_payer = loader.load_account(&fee_payer_key)?;
+    let charged = match validate_fee_payer(fee_payer.as_ref(), fee_total, &environment.rent) {
+        Ok(charged) => charged,
+        Err(error) => return Ok(Err(error)),
+    };
+    let rollback: Vec<KeyedAccount> = RollbackAccounts::new((fee_payer_key, charged.clone()), None)
+        .iter()
+        .cloned()
+        .collect();
+
+    let accounts = match load_accounts(loader, programs, transaction, &limits, &charged)? {
+        Ok(accounts) => accounts,
+        Err(error) => {
+            return Ok(Ok(ProcessedTransaction::FeesOnly {
+                error,
+                fee,
+                accounts: rollback,
+            }));
+        }
+    };
+    let (status, units_consumed, accounts) =
+        execute(programs, transaction, &limits, environment, accounts);
+    Ok(Ok(match status {
+        Ok(()) => ProcessedTransaction::Executed {
+            status,
+            units_consumed,
+            fee,
+            accounts: transaction
+                .account_keys()
+                .iter()
+                .zip(accounts)
+                .enumerate()
+                .filter(|(index, _)| transaction.is_writable(*index))
+                .map(|(_, (key, account))| (*key, account))
+                .collect(),
+        },
+        Err(_) => ProcessedTransaction::Executed {
+            status,
+            units_consumed,
+            fee,
+            accounts: rollback,
+        },
+    }))
+}
+
+/// Loads every account of the transaction (the fee payer as charged; an absent account
+/// as empty), checking programs and the loaded-data limit.
+fn load_accounts<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    limits: &ComputeBudgetLimits,
+    charged_fee_payer: &AccountSharedData,
+) -> Result<Result<Vec<AccountSharedData>, TransactionError>, CB::Error> {
+    let mut accounts = Vec::with_capacity(transaction.account_keys().len());
+    let mut loaded_bytes: u64 = 0;
+    for (index, key) in transaction.account_keys().iter().enumerate() {
+        let account = if index == 0 {
+            charged_fee_payer.clone()
+        } else {
+            loader.load_account(key)?.unwrap_or_default()
+        };
+        loaded_bytes = loaded_bytes.saturating_add(account.data().len() as u64);
+        if loaded_bytes > u64::from(limits.loaded_accounts_data_size_limit) {
+            return Ok(Err(TransactionError::MaxLoadedAccountsDataSizeExceeded));
+        }
+        accounts.push(account);
+    }
+    for (program_id, _) in transaction.instructions_iter() {
+        if !programs.is_builtin(program_id) {
+            let exists = loader.load_account(program_id)?.is_some();
+            return Ok(Err(if exists {
+                TransactionError::InvalidProgramForExecution
+            } else {
+                TransactionError::ProgramAccountNotFound
+            }));
+        }
+    }
+    Ok(Ok(accounts))
+}
+
+/// Runs every instruction in order under one compute meter, then checks that no writable
+/// account was left below the rent-exempt minimum without being emptied.
+fn execute(
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    limits: &ComputeBudgetLimits,
+    environment: &ProcessingEnvironment,
+    mut accounts: Vec<AccountSharedData>,
+) -> (Result<(), TransactionError>, u64, Vec<AccountSharedData>) {
+    let before: Vec<RentState> = accounts
+        .iter()
+        .map(|account| RentState::of(account.lamports(), account.data().len(), &environment.rent))
+        .collect();
+    let keys: &[Pubkey] = transaction.account_keys();
+    let mut meter = ComputeMeter::new(u64::from(limits.compute_unit_limit));
+    let mut status = Ok(());
+    for (index, (program_id, instruction)) in transaction.instructions_iter().enumerate() {
+        let instruction_index = u8::try_from(index).unwrap_or(u8::MAX);
+        let Some(program) = programs.get(program_id) else {
+            status = Err(TransactionError::InvalidProgramForExecution);
+            break;
+        };
+        let instruction_accounts: Vec<InstructionAccount> = instruction
+            .accounts
+            .iter()
+            .map(|&at| {
+                let at = usize::from(at);
+                InstructionAccount {
+                    index_in_transaction: at,
+                    is_signer: transaction.is_signer(at),
+                    is_writable: transaction.is_writable(at),
+                }
+            })
+            .collect();
+        if let Err(error) = execute_instruction(
+            program.as_ref(),
+            *program_id,
+            &instruction.data,
+            keys,
+            &mut accounts,
+            &instruction_accounts,
+            &mut meter,
+        ) {
+            status = Err(TransactionError::InstructionError(instruction_index, error));
+            break;
+        }
+    }
+    if status.is_ok() {
+        for (index, (account, before)) in accounts.iter().zip(&before).enumerate() {
+            let after = RentState::of(account.lamports(), account.data().len(), &environment.rent);
+            if transaction.is_writable(index) && !before.may_become(after) {
+                status = Err(TransactionError::InsufficientFundsForRent {
+                    account_index: u8::try_from(index).unwrap_or(u8::MAX),
+                });
+                break;
+            }
+        }
+    }
+    let units_consumed = u64::from(limits.compute_unit_limit) - meter.remaining();
+    (status, units_consumed, accounts)
+}

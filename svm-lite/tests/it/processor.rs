@@ -1,0 +1,316 @@
+//! The batch entry point: load, validate, execute, collect.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use sdk_lite::{
+    AccountSharedData, Hash, Instruction, Message, Pubkey, ReadableAccount, SanitizedTransaction,
+    Transaction, TransactionError, system_program,
+};
+use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN};
+use svm_lite::compute_budget::instruction as budget;
+use svm_lite::system_program::instruction as system;
+use svm_lite::{
+    BenchInstruction, ProcessedTransaction, ProcessingEnvironment, ProcessingResult,
+    ProgramRegistry, Rent, load_and_execute_sanitized_transactions,
+};
+
+const RICH: u64 = 1_000_000_000;
+const FEE: u64 = 5_000;
+
+type Store = HashMap<Pubkey, AccountSharedData>;
+
+fn environment() -> ProcessingEnvironment {
+    ProcessingEnvironment {
+        blockhash: Hash::new_unique(),
+        lamports_per_signature: FEE,
+        rent: Rent::default(),
+    }
+}
+
+fn tx(payer: &Pubkey, instructions: &[Instruction]) -> SanitizedTransaction {
+    let message = Message::new(instructions, Some(payer), Hash::new_unique());
+    SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message)).unwrap()
+}
+
+fn system_account(lamports: u64) -> AccountSharedData {
+    AccountSharedData::new(lamports, 0, &system_program::ID)
+}
+
+fn process(store: &Store, transactions: &[SanitizedTransaction]) -> Vec<ProcessingResult> {
+    let checks = vec![Ok(()); transactions.len()];
+    load_and_execute_sanitized_transactions(
+        store,
+        &ProgramRegistry::with_builtins(),
+        transactions,
+        &checks,
+        &environment(),
+    )
+    .expect("a map never fails")
+}
+
+/// Commits results into `store` the way a bank would.
+fn commit(store: &mut Store, results: &[ProcessingResult]) {
+    for processed in results.iter().flatten() {
+        for (key, account) in processed.accounts() {
+            if account.lamports() == 0 {
+                store.remove(key);
+            } else {
+                store.insert(*key, account.clone());
+            }
+        }
+    }
+}
+
+fn lamports(store: &Store, key: &Pubkey) -> u64 {
+    store.get(key).map_or(0, |account| account.lamports())
+}
+
+#[test]
+fn a_transfer_executes_and_charges_its_fee() {
+    let (alice, bob) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let mut store = Store::from([(alice, system_account(RICH))]);
+    let results = process(
+        &store,
+        &[tx(&alice, &[system::transfer(&alice, &bob, 1_000_000)])],
+    );
+    let Ok(ProcessedTransaction::Executed {
+        status,
+        fee,
+        units_consumed,
+        accounts,
+    }) = &results[0]
+    else {
+        panic!("{results:?}");
+    };
+    assert_eq!(status, &Ok(()));
+    assert_eq!(fee.total(), Some(FEE));
+    assert!(*units_consumed > 0);
+    assert_eq!(accounts.len(), 2, "the writable accounts: alice and bob");
+    commit(&mut store, &results);
+    assert_eq!(lamports(&store, &alice), RICH - 1_000_000 - FEE);
+    assert_eq!(lamports(&store, &bob), 1_000_000);
+}
+
+#[test]
+fn later_transactions_see_earlier_ones_and_failures_do_not_leak() {
+    let (a, b, c) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
+    let mut store = Store::from([(a, system_account(RICH))]);
+    let results = process(
+        &store,
+        &[
+            tx(&a, &[system::transfer(&a, &b, 10_000_000)]),
+            // Fails: b cannot send more than it has; only b's fee is charged.
+            tx(&b, &[system::transfer(&b, &c, 50_000_000)]),
+            tx(&b, &[system::transfer(&b, &c, 2_000_000)]),
+        ],
+    );
+    assert!(results[0].as_ref().unwrap().was_successful());
+    let Ok(ProcessedTransaction::Executed {
+        status: Err(_),
+        accounts,
+        ..
+    }) = &results[1]
+    else {
+        panic!("{:?}", results[1]);
+    };
+    assert_eq!(
+        accounts.len(),
+        1,
+        "a failure commits only the charged fee payer"
+    );
+    assert!(results[2].as_ref().unwrap().was_successful());
+    commit(&mut store, &results);
+    assert_eq!(lamports(&store, &b), 10_000_000 - FEE - FEE - 2_000_000);
+    assert_eq!(lamports(&store, &c), 2_000_000);
+}
+
+#[test]
+fn a_failing_instruction_commits_only_the_fee() {
+    let payer = Pubkey::new_unique();
+    let state = Pubkey::new_unique();
+    let mut store = Store::from([
+        (payer, system_account(RICH)),
+        (
+            state,
+            AccountSharedData::new(RICH, BENCH_STATE_LEN, &BENCH_PROGRAM_ID),
+        ),
+    ]);
+    let results = process(
+        &store,
+        &[tx(
+            &payer,
+            &[
+                BenchInstruction::Write { value: 7 }.to_instruction(&state),
+                BenchInstruction::Fail { code: 3 }.to_instruction(&state),
+            ],
+        )],
+    );
+    let Ok(ProcessedTransaction::Executed {
+        status, accounts, ..
+    }) = &results[0]
+    else {
+        panic!("{results:?}");
+    };
+    assert_eq!(
+        status,
+        &Err(TransactionError::InstructionError(
+            1,
+            sdk_lite::InstructionError::Custom(3)
+        ))
+    );
+    assert_eq!(
+        accounts.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+        vec![payer]
+    );
+    commit(&mut store, &results);
+    assert_eq!(
+        &store[&state].data()[32..40],
+        &[0; 8],
+        "the write is rolled back"
+    );
+    assert_eq!(lamports(&store, &payer), RICH - FEE);
+}
+
+#[test]
+fn an_invalid_fee_payer_is_not_processed() {
+    let missing = Pubkey::new_unique();
+    let results = process(&Store::new(), &[tx(&missing, &[])]);
+    assert_eq!(results[0], Err(TransactionError::AccountNotFound));
+    let poor = Pubkey::new_unique();
+    let store = Store::from([(poor, system_account(FEE - 1))]);
+    assert_eq!(
+        process(&store, &[tx(&poor, &[])])[0],
+        Err(TransactionError::InsufficientFundsForFee)
+    );
+}
+
+#[test]
+fn a_check_failure_from_the_caller_is_kept() {
+    let payer = Pubkey::new_unique();
+    let store = Store::from([(payer, system_account(RICH))]);
+    let results = load_and_execute_sanitized_transactions(
+        &store,
+        &ProgramRegistry::with_builtins(),
+        &[tx(&payer, &[])],
+        &[Err(TransactionError::BlockhashNotFound)],
+        &environment(),
+    )
+    .unwrap();
+    assert_eq!(results[0], Err(TransactionError::BlockhashNotFound));
+}
+
+#[test]
+fn unknown_and_non_builtin_programs_are_fees_only() {
+    let payer = Pubkey::new_unique();
+    let unknown = Pubkey::new_unique();
+    let not_a_program = Pubkey::new_unique();
+    let store = Store::from([
+        (payer, system_account(RICH)),
+        (not_a_program, system_account(RICH)),
+    ]);
+    let call = |program: Pubkey| Instruction::new_with_bytes(program, &[], vec![]);
+    let results = process(
+        &store,
+        &[
+            tx(&payer, &[call(unknown)]),
+            tx(&payer, &[call(not_a_program)]),
+        ],
+    );
+    for (result, expected) in results.iter().zip([
+        TransactionError::ProgramAccountNotFound,
+        TransactionError::InvalidProgramForExecution,
+    ]) {
+        let Ok(ProcessedTransaction::FeesOnly { error, fee, .. }) = result else {
+            panic!("{result:?}");
+        };
+        assert_eq!(error, &expected);
+        assert_eq!(fee.total(), Some(FEE));
+    }
+}
+
+#[test]
+fn the_loaded_data_limit_is_inclusive() {
+    let payer = Pubkey::new_unique();
+    let state = Pubkey::new_unique();
+    let store = Store::from([
+        (payer, system_account(RICH)),
+        (
+            state,
+            AccountSharedData::new(RICH, 1_000, &BENCH_PROGRAM_ID),
+        ),
+    ]);
+    let with_limit = |limit: u32| {
+        tx(
+            &payer,
+            &[
+                budget::set_loaded_accounts_data_size_limit(limit),
+                BenchInstruction::Write { value: 1 }.to_instruction(&state),
+            ],
+        )
+    };
+    let results = process(&store, &[with_limit(1_000), with_limit(999)]);
+    assert!(results[0].as_ref().unwrap().was_successful());
+    let Ok(ProcessedTransaction::FeesOnly { error, .. }) = &results[1] else {
+        panic!("{:?}", results[1]);
+    };
+    assert_eq!(error, &TransactionError::MaxLoadedAccountsDataSizeExceeded);
+}
+
+#[test]
+fn a_new_account_below_the_rent_minimum_fails_the_transaction() {
+    let (payer, fresh) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let store = Store::from([(payer, system_account(RICH))]);
+    let results = process(
+        &store,
+        &[tx(&payer, &[system::transfer(&payer, &fresh, 1_000)])],
+    );
+    let Ok(ProcessedTransaction::Executed { status, .. }) = &results[0] else {
+        panic!("{results:?}");
+    };
+    assert_eq!(
+        status,
+        &Err(TransactionError::InsufficientFundsForRent { account_index: 1 })
+    );
+}
+
+proptest! {
+    /// Random batches of transfers (some too large, some from unfunded payers): the batch
+    /// never panics, lamports plus fees are conserved, and the batch's result equals
+    /// processing its transactions one at a time, committing in between.
+    #[test]
+    fn batches_conserve_lamports_and_equal_sequential_processing(
+        transfers in prop::collection::vec((0usize..5, 0usize..5, 0u64..3_000_000_000), 1..12)
+    ) {
+        let keys: Vec<Pubkey> = (0..5).map(|_| Pubkey::new_unique()).collect();
+        let mut store: Store = keys[..3]
+            .iter()
+            .map(|key| (*key, system_account(RICH)))
+            .collect();
+        let transactions: Vec<SanitizedTransaction> = transfers
+            .iter()
+            .map(|&(from, to, amount)| {
+                tx(&keys[from], &[system::transfer(&keys[from], &keys[to], amount)])
+            })
+            .collect();
+        let total_before: u64 = store.values().map(|account| account.lamports()).sum();
+
+        let results = process(&store, &transactions);
+        let mut sequential_store = store.clone();
+        for (transaction, batch_result) in transactions.iter().zip(&results) {
+            let alone = process(&sequential_store, std::slice::from_ref(transaction));
+            prop_assert_eq!(&alone[0], batch_result);
+            commit(&mut sequential_store, &alone);
+        }
+        commit(&mut store, &results);
+        prop_assert_eq!(&store, &sequential_store);
+
+        let fees: u64 = results.iter().flatten().map(|r| r.fee().total().unwrap()).sum();
+        let total_after: u64 = store.values().map(|account| account.lamports()).sum();
+        prop_assert_eq!(total_before, total_after + fees);
+    }
+}
