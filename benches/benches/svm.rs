@@ -14,7 +14,7 @@ use sdk_lite::{
 use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN};
 use svm_lite::system_program::instruction as system;
 use svm_lite::{
-    BenchInstruction, ProcessingEnvironment, ProgramRegistry, Rent,
+    BenchInstruction, ProcessingEnvironment, ProgramRegistry, Rent, TransactionCheck,
     load_and_execute_sanitized_transactions,
 };
 
@@ -99,7 +99,8 @@ fn process(c: &mut Criterion) {
     ];
     for (name, build, n) in cases {
         let (store, transactions) = build(n);
-        let checks: Vec<Result<(), TransactionError>> = vec![Ok(()); n];
+        let checks: Vec<Result<TransactionCheck, TransactionError>> =
+            vec![Ok(TransactionCheck::RecentBlockhash); n];
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter(|| {

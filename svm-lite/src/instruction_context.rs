@@ -5,6 +5,7 @@ use sdk_lite::{
     AccountSharedData, InstructionError, MAX_PERMITTED_DATA_LENGTH, Pubkey, ReadableAccount,
 };
 
+use crate::environment::ProcessingEnvironment;
 use crate::program::Program;
 
 /// Compute units left to a transaction; every instruction draws from it.
@@ -66,9 +67,15 @@ pub struct InstructionContext<'a> {
     accounts: &'a mut [AccountSharedData],
     instruction_accounts: &'a [InstructionAccount],
     meter: &'a mut ComputeMeter,
+    environment: &'a ProcessingEnvironment,
 }
 
 impl InstructionContext<'_> {
+    /// The batch's environment: current blockhash, fee rate, rent (the lite sysvars).
+    pub fn environment(&self) -> &ProcessingEnvironment {
+        self.environment
+    }
+
     /// The id of the program running.
     pub fn program_id(&self) -> &Pubkey {
         &self.program_id
@@ -144,6 +151,17 @@ impl InstructionContext<'_> {
     }
 }
 
+/// One instruction to run: which program, its data, and its accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct Invocation<'a> {
+    /// The program's id.
+    pub program_id: Pubkey,
+    /// The instruction's data.
+    pub data: &'a [u8],
+    /// The instruction's accounts, in its order.
+    pub accounts: &'a [InstructionAccount],
+}
+
 /// An account as it was before the instruction, for the checks after it.
 struct Before {
     index_in_transaction: usize,
@@ -171,13 +189,17 @@ struct Before {
 /// The program's error, or the first broken rule.
 pub fn execute_instruction(
     program: &dyn Program,
-    program_id: Pubkey,
-    data: &[u8],
+    invocation: &Invocation<'_>,
     keys: &[Pubkey],
     accounts: &mut [AccountSharedData],
-    instruction_accounts: &[InstructionAccount],
     meter: &mut ComputeMeter,
+    environment: &ProcessingEnvironment,
 ) -> Result<(), InstructionError> {
+    let Invocation {
+        program_id,
+        data,
+        accounts: instruction_accounts,
+    } = *invocation;
     // Each transaction account once, even if the instruction lists it twice.
     let mut before: Vec<Before> = Vec::with_capacity(instruction_accounts.len());
     for account in instruction_accounts {
@@ -204,6 +226,7 @@ pub fn execute_instruction(
         accounts,
         instruction_accounts,
         meter,
+        environment,
     })?;
     let mut lamports_before: u128 = 0;
     let mut lamports_after: u128 = 0;

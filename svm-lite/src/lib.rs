@@ -43,9 +43,14 @@
 //!   [`ProgramRegistry::with_builtins`] holds the system, compute-budget and bench
 //!   programs.
 //!
-//! Still to come (its issue is open): durable nonces (verification, advancing, the system
-//! program's nonce instructions and the sysvars they need), the metrics (error counters,
-//! phase timings, balance collector), logs, and the property tests and benchmarks.
+//! * Durable nonces: [`NonceState`], [`durable_nonce_from_blockhash`] (prefixed blake3, so
+//!   a nonce value is never a blockhash), the system program's nonce instructions, and the
+//!   processor's [`TransactionCheck::DurableNonce`] path: the nonce is verified against the
+//!   batch's view (so it cannot be used twice in a batch), and its advance is committed
+//!   even when the transaction fails (all three [`RollbackAccounts`] shapes).
+//!
+//! Still to come (its issue is open): the metrics (error counters, phase timings, balance
+//! collector) and logs.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -60,6 +65,7 @@ mod account_loader;
 pub mod bench_program;
 mod callback;
 pub mod compute_budget;
+mod environment;
 mod fee;
 mod fee_payer;
 mod instruction_context;
@@ -74,14 +80,15 @@ pub use account_loader::AccountLoader;
 pub use bench_program::{BenchInstruction, BenchProgram};
 pub use callback::TransactionProcessingCallback;
 pub use compute_budget::{ComputeBudgetLimits, compute_budget_limits};
+pub use environment::ProcessingEnvironment;
 pub use fee::FeeDetails;
 pub use fee_payer::{RentState, validate_fee_payer};
 pub use instruction_context::{
-    ComputeMeter, InstructionAccount, InstructionContext, execute_instruction,
+    ComputeMeter, InstructionAccount, InstructionContext, Invocation, execute_instruction,
 };
-pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState};
+pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState, durable_nonce_from_blockhash};
 pub use processor::{
-    ProcessedTransaction, ProcessingEnvironment, ProcessingResult,
+    ProcessedTransaction, ProcessingResult, TransactionCheck,
     load_and_execute_sanitized_transactions,
 };
 pub use program::{Program, ProgramRegistry};

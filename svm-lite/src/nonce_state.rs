@@ -2,6 +2,18 @@
 
 use sdk_lite::{Hash, Pubkey};
 
+/// The durable nonce a nonce account stores when advanced during the slot whose blockhash
+/// is `blockhash`: `blake3("DURABLE_NONCE" || blockhash)`. Hashing with a prefix, rather
+/// than storing the blockhash itself, keeps every durable nonce different from every
+/// blockhash, so a durable transaction can never also pass as a recent-blockhash one (and
+/// run twice).
+pub fn durable_nonce_from_blockhash(blockhash: &Hash) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"DURABLE_NONCE");
+    hasher.update(blockhash.as_ref());
+    Hash::new_from_array(*hasher.finalize().as_bytes())
+}
+
 /// Bytes of a nonce account's data.
 pub const NONCE_ACCOUNT_LENGTH: usize = 80;
 
@@ -10,7 +22,8 @@ pub const NONCE_ACCOUNT_LENGTH: usize = 80;
 /// Layout (little-endian, Solana's `nonce::state::Versions::Current`): `u32` version (1),
 /// `u32` state (0 uninitialized, 1 initialized), then for an initialized nonce the
 /// authority (32 bytes), the durable nonce (32 bytes) and the lamports per signature in
-/// force when it was stored (`u64`); zeros otherwise.
+/// force when it was stored (`u64`); zeros otherwise. 80 zero bytes (a freshly allocated
+/// account, Solana's legacy version 0) read as uninitialized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceState {
     /// Created but not initialized: cannot be used.
@@ -39,7 +52,10 @@ impl NonceState {
         let word =
             |at: usize| u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
         if word(0) != CURRENT_VERSION {
-            return None;
+            return data
+                .iter()
+                .all(|&byte| byte == 0)
+                .then_some(Self::Uninitialized);
         }
         match word(4) {
             UNINITIALIZED => Some(Self::Uninitialized),
@@ -101,7 +117,18 @@ mod tests {
     fn other_data_is_not_a_nonce() {
         assert_eq!(NonceState::from_data(&[]), None);
         assert_eq!(NonceState::from_data(&[0; 79]), None);
-        assert_eq!(NonceState::from_data(&[0; 80]), None, "version 0");
+        assert_eq!(
+            NonceState::from_data(&[0; 80]),
+            Some(NonceState::Uninitialized),
+            "freshly allocated"
+        );
+        let mut legacy_initialized = [0; 80];
+        legacy_initialized[4] = 1;
+        assert_eq!(
+            NonceState::from_data(&legacy_initialized),
+            None,
+            "version 0, initialized"
+        );
         let mut bad_state = NonceState::Uninitialized.to_data();
         bad_state[4] = 7;
         assert_eq!(NonceState::from_data(&bad_state), None);

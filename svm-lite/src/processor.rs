@@ -2,29 +2,23 @@
 //! order, against one account source.
 
 use sdk_lite::{
-    AccountSharedData, Hash, Pubkey, ReadableAccount, SanitizedTransaction, TransactionError,
+    AccountSharedData, Pubkey, ReadableAccount, SanitizedTransaction, TransactionError,
+    WritableAccount, system_program,
 };
 
 use crate::account_loader::AccountLoader;
 use crate::callback::TransactionProcessingCallback;
 use crate::compute_budget::{ComputeBudgetLimits, compute_budget_limits};
+use crate::environment::ProcessingEnvironment;
 use crate::fee::FeeDetails;
 use crate::fee_payer::{RentState, validate_fee_payer};
-use crate::instruction_context::{ComputeMeter, InstructionAccount, execute_instruction};
+use crate::instruction_context::{
+    ComputeMeter, InstructionAccount, Invocation, execute_instruction,
+};
+use crate::nonce_state::{NonceState, durable_nonce_from_blockhash};
 use crate::program::ProgramRegistry;
-use crate::rent::Rent;
 use crate::rollback_accounts::{KeyedAccount, RollbackAccounts};
-
-/// What every transaction of a batch is processed under.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcessingEnvironment {
-    /// The blockhash of the slot being built or replayed.
-    pub blockhash: Hash,
-    /// The fee per signature.
-    pub lamports_per_signature: u64,
-    /// The rent parameters.
-    pub rent: Rent,
-}
+use crate::system_program::SystemInstruction;
 
 /// A transaction that was processed: it pays its fee, whatever else happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +72,24 @@ impl ProcessedTransaction {
 /// the reason (nothing is committed then).
 pub type ProcessingResult = Result<ProcessedTransaction, TransactionError>;
 
+/// How the caller accepted a transaction's age (the bank's check, before the batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionCheck {
+    /// Its recent blockhash is one of the recent ones.
+    RecentBlockhash,
+    /// Its recent blockhash is not recent, so it must be a durable-nonce transaction: its
+    /// first instruction advances a nonce account, signed by the nonce's authority, whose
+    /// stored durable nonce is the transaction's recent blockhash. The processor verifies
+    /// this again against the batch's current view (an earlier transaction of the batch
+    /// may have advanced the same nonce), and a failure is `BlockhashNotFound`.
+    DurableNonce,
+}
+
 /// Processes `transactions` in order: each sees the accounts as the earlier ones of the
 /// batch left them. `check_results` carries the caller's verdict per transaction (age,
-/// already processed); a transaction with an `Err` there is not processed.
+/// already processed): an `Err` is not processed; [`TransactionCheck::DurableNonce`]
+/// makes the processor verify the nonce, and commit its advance even if the transaction
+/// fails.
 ///
 /// Nothing is written to `callback`: the caller commits each result's
 /// [`accounts`](ProcessedTransaction::accounts), in order.
@@ -95,7 +104,7 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
     callback: &CB,
     programs: &ProgramRegistry,
     transactions: &[SanitizedTransaction],
-    check_results: &[Result<(), TransactionError>],
+    check_results: &[Result<TransactionCheck, TransactionError>],
     environment: &ProcessingEnvironment,
 ) -> Result<Vec<ProcessingResult>, CB::Error> {
     assert_eq!(
@@ -109,7 +118,7 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
     for (transaction, check) in transactions.iter().zip(check_results) {
         let result = match check {
             Err(error) => Err(error.clone()),
-            Ok(()) => process_one(&mut loader, programs, transaction, environment)?,
+            Ok(check) => process_one(&mut loader, programs, transaction, *check, environment)?,
         };
         // Later transactions see what this one commits: all its writable accounts if it
         // succeeded, only its rollback accounts (the charged fee payer) if not.
@@ -132,6 +141,7 @@ fn process_one<CB: TransactionProcessingCallback>(
     loader: &mut AccountLoader<'_, CB>,
     programs: &ProgramRegistry,
     transaction: &SanitizedTransaction,
+    check: TransactionCheck,
     environment: &ProcessingEnvironment,
 ) -> Result<ProcessingResult, CB::Error> {
     let limits = match compute_budget_limits(transaction, |id| programs.is_builtin(id)) {
@@ -143,16 +153,26 @@ fn process_one<CB: TransactionProcessingCallback>(
         return Ok(Err(TransactionError::InsufficientFundsForFee));
     };
     let fee_total = fee.total().unwrap_or(u64::MAX);
+    let advanced_nonce = match check {
+        TransactionCheck::RecentBlockhash => None,
+        TransactionCheck::DurableNonce => {
+            match verify_and_advance_nonce(loader, transaction, environment)? {
+                Some(advanced) => Some(advanced),
+                None => return Ok(Err(TransactionError::BlockhashNotFound)),
+            }
+        }
+    };
     let fee_payer_key = *transaction.fee_payer();
     let fee_payer = loader.load_account(&fee_payer_key)?;
     let charged = match validate_fee_payer(fee_payer.as_ref(), fee_total, &environment.rent) {
         Ok(charged) => charged,
         Err(error) => return Ok(Err(error)),
     };
-    let rollback: Vec<KeyedAccount> = RollbackAccounts::new((fee_payer_key, charged.clone()), None)
-        .iter()
-        .cloned()
-        .collect();
+    let rollback: Vec<KeyedAccount> =
+        RollbackAccounts::new((fee_payer_key, charged.clone()), advanced_nonce)
+            .iter()
+            .cloned()
+            .collect();
 
     let accounts = match load_accounts(loader, programs, transaction, &limits, &charged)? {
         Ok(accounts) => accounts,
@@ -187,6 +207,59 @@ fn process_one<CB: TransactionProcessingCallback>(
             accounts: rollback,
         },
     }))
+}
+
+/// For a durable-nonce transaction: the nonce account as advanced now, if the transaction
+/// may use it (see [`TransactionCheck::DurableNonce`]); `None` if not.
+fn verify_and_advance_nonce<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    transaction: &SanitizedTransaction,
+    environment: &ProcessingEnvironment,
+) -> Result<Option<KeyedAccount>, CB::Error> {
+    let Some((program_id, first)) = transaction.instructions_iter().next() else {
+        return Ok(None);
+    };
+    let advances = *program_id == system_program::ID
+        && SystemInstruction::decode(&first.data) == Some(SystemInstruction::AdvanceNonceAccount);
+    let (Some(&nonce_index), Some(&authority_index)) =
+        (first.accounts.first(), first.accounts.get(1))
+    else {
+        return Ok(None);
+    };
+    let (nonce_index, authority_index) = (usize::from(nonce_index), usize::from(authority_index));
+    if !advances || !transaction.is_writable(nonce_index) || !transaction.is_signer(authority_index)
+    {
+        return Ok(None);
+    }
+    let nonce_key = transaction.account_keys()[nonce_index];
+    let Some(mut nonce_account) = loader.load_account(&nonce_key)? else {
+        return Ok(None);
+    };
+    if *nonce_account.owner() != system_program::ID {
+        return Ok(None);
+    }
+    let Some(NonceState::Initialized {
+        authority,
+        durable_nonce,
+        ..
+    }) = NonceState::from_data(nonce_account.data())
+    else {
+        return Ok(None);
+    };
+    let next = durable_nonce_from_blockhash(&environment.blockhash);
+    if durable_nonce != *transaction.recent_blockhash()
+        || authority != transaction.account_keys()[authority_index]
+        || next == durable_nonce
+    {
+        return Ok(None);
+    }
+    let advanced = NonceState::Initialized {
+        authority,
+        durable_nonce: next,
+        lamports_per_signature: environment.lamports_per_signature,
+    };
+    nonce_account.set_data_from_slice(&advanced.to_data());
+    Ok(Some((nonce_key, nonce_account)))
 }
 
 /// Loads every account of the transaction (the fee payer as charged; an absent account
@@ -261,12 +334,15 @@ fn execute(
             .collect();
         if let Err(error) = execute_instruction(
             program.as_ref(),
-            *program_id,
-            &instruction.data,
+            &Invocation {
+                program_id: *program_id,
+                data: &instruction.data,
+                accounts: &instruction_accounts,
+            },
             keys,
             &mut accounts,
-            &instruction_accounts,
             &mut meter,
+            environment,
         ) {
             status = Err(TransactionError::InstructionError(instruction_index, error));
             break;

@@ -1,5 +1,5 @@
-//! The system program: creates accounts, moves lamports, assigns owners, allocates data.
-//! (Its nonce instructions come with durable-nonce support.)
+//! The system program: creates accounts, moves lamports, assigns owners, allocates data,
+//! and manages durable-nonce accounts.
 
 use sdk_lite::{
     AccountMeta, Instruction, InstructionError, MAX_PERMITTED_DATA_LENGTH, Pubkey, ReadableAccount,
@@ -7,6 +7,7 @@ use sdk_lite::{
 };
 
 use crate::instruction_context::InstructionContext;
+use crate::nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState, durable_nonce_from_blockhash};
 use crate::program::Program;
 
 /// Compute units a system instruction costs (Agave's system program charges 150).
@@ -22,6 +23,8 @@ pub enum SystemError {
     ResultWithNegativeLamports = 1,
     /// Space beyond `MAX_PERMITTED_DATA_LENGTH`.
     InvalidAccountDataLength = 3,
+    /// The nonce was already advanced with the current blockhash.
+    NonceBlockhashNotExpired = 7,
 }
 
 impl From<SystemError> for InstructionError {
@@ -59,11 +62,37 @@ pub enum SystemInstruction {
         /// Bytes of data.
         space: u64,
     },
+    /// Advances nonce account 0 to the durable nonce of the current blockhash; account 1,
+    /// the nonce's authority, signs. (Solana also lists the recent-blockhashes sysvar; here
+    /// the blockhash comes from the environment.)
+    AdvanceNonceAccount,
+    /// Withdraws `lamports` from nonce account 0 to account 1; account 2, the authority,
+    /// signs. What stays must keep the account rent-exempt, unless everything is withdrawn
+    /// (then the nonce must not have been advanced in this slot).
+    WithdrawNonceAccount {
+        /// Lamports to withdraw.
+        lamports: u64,
+    },
+    /// Initializes nonce account 0 (system-owned, 80 zeroed bytes, rent-exempt) with
+    /// `authority` and the current durable nonce.
+    InitializeNonceAccount {
+        /// Who may advance, withdraw and re-authorize.
+        authority: Pubkey,
+    },
+    /// Hands nonce account 0 to a new authority; account 1, the current one, signs.
+    AuthorizeNonceAccount {
+        /// The new authority.
+        authority: Pubkey,
+    },
 }
 
 const CREATE_ACCOUNT: u32 = 0;
 const ASSIGN: u32 = 1;
 const TRANSFER: u32 = 2;
+const ADVANCE_NONCE_ACCOUNT: u32 = 4;
+const WITHDRAW_NONCE_ACCOUNT: u32 = 5;
+const INITIALIZE_NONCE_ACCOUNT: u32 = 6;
+const AUTHORIZE_NONCE_ACCOUNT: u32 = 7;
 const ALLOCATE: u32 = 8;
 
 impl SystemInstruction {
@@ -85,6 +114,16 @@ impl SystemInstruction {
             }),
             (ALLOCATE, 8) => Some(Self::Allocate {
                 space: read_u64(rest, 0),
+            }),
+            (ADVANCE_NONCE_ACCOUNT, 0) => Some(Self::AdvanceNonceAccount),
+            (WITHDRAW_NONCE_ACCOUNT, 8) => Some(Self::WithdrawNonceAccount {
+                lamports: read_u64(rest, 0),
+            }),
+            (INITIALIZE_NONCE_ACCOUNT, 32) => Some(Self::InitializeNonceAccount {
+                authority: read_key(rest, 0),
+            }),
+            (AUTHORIZE_NONCE_ACCOUNT, 32) => Some(Self::AuthorizeNonceAccount {
+                authority: read_key(rest, 0),
             }),
             _ => None,
         }
@@ -115,6 +154,21 @@ impl SystemInstruction {
             Self::Allocate { space } => {
                 data.extend_from_slice(&ALLOCATE.to_le_bytes());
                 data.extend_from_slice(&space.to_le_bytes());
+            }
+            Self::AdvanceNonceAccount => {
+                data.extend_from_slice(&ADVANCE_NONCE_ACCOUNT.to_le_bytes());
+            }
+            Self::WithdrawNonceAccount { lamports } => {
+                data.extend_from_slice(&WITHDRAW_NONCE_ACCOUNT.to_le_bytes());
+                data.extend_from_slice(&lamports.to_le_bytes());
+            }
+            Self::InitializeNonceAccount { authority } => {
+                data.extend_from_slice(&INITIALIZE_NONCE_ACCOUNT.to_le_bytes());
+                data.extend_from_slice(authority.as_ref());
+            }
+            Self::AuthorizeNonceAccount { authority } => {
+                data.extend_from_slice(&AUTHORIZE_NONCE_ACCOUNT.to_le_bytes());
+                data.extend_from_slice(authority.as_ref());
             }
         }
         data
@@ -183,6 +237,82 @@ pub mod instruction {
             vec![AccountMeta::new(*account, true)],
         )
     }
+
+    /// Advances `nonce`, signed by `authority`: the first instruction of a durable
+    /// transaction.
+    pub fn advance_nonce_account(nonce: &Pubkey, authority: &Pubkey) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::AdvanceNonceAccount.encode(),
+            vec![
+                AccountMeta::new(*nonce, false),
+                AccountMeta::new_readonly(*authority, true),
+            ],
+        )
+    }
+
+    /// Withdraws `lamports` from `nonce` to `to`, signed by `authority`.
+    pub fn withdraw_nonce_account(
+        nonce: &Pubkey,
+        authority: &Pubkey,
+        to: &Pubkey,
+        lamports: u64,
+    ) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::WithdrawNonceAccount { lamports }.encode(),
+            vec![
+                AccountMeta::new(*nonce, false),
+                AccountMeta::new(*to, false),
+                AccountMeta::new_readonly(*authority, true),
+            ],
+        )
+    }
+
+    /// Creates `nonce` (funded by `from`) and initializes it with `authority`.
+    pub fn create_nonce_account(
+        from: &Pubkey,
+        nonce: &Pubkey,
+        authority: &Pubkey,
+        lamports: u64,
+    ) -> [Instruction; 2] {
+        [
+            create_account(
+                from,
+                nonce,
+                lamports,
+                NONCE_ACCOUNT_LENGTH as u64,
+                &system_program::ID,
+            ),
+            Instruction::new_with_bytes(
+                system_program::ID,
+                &SystemInstruction::InitializeNonceAccount {
+                    authority: *authority,
+                }
+                .encode(),
+                vec![AccountMeta::new(*nonce, false)],
+            ),
+        ]
+    }
+
+    /// Hands `nonce` from `authority` to `new_authority`.
+    pub fn authorize_nonce_account(
+        nonce: &Pubkey,
+        authority: &Pubkey,
+        new_authority: &Pubkey,
+    ) -> Instruction {
+        Instruction::new_with_bytes(
+            system_program::ID,
+            &SystemInstruction::AuthorizeNonceAccount {
+                authority: *new_authority,
+            }
+            .encode(),
+            vec![
+                AccountMeta::new(*nonce, false),
+                AccountMeta::new_readonly(*authority, true),
+            ],
+        )
+    }
 }
 
 /// The system program.
@@ -219,8 +349,134 @@ impl Program for SystemProgram {
                 Ok(())
             }
             SystemInstruction::Allocate { space } => allocate(cx, 0, space),
+            SystemInstruction::AdvanceNonceAccount => advance_nonce(cx),
+            SystemInstruction::WithdrawNonceAccount { lamports } => withdraw_nonce(cx, lamports),
+            SystemInstruction::InitializeNonceAccount { authority } => {
+                initialize_nonce(cx, authority)
+            }
+            SystemInstruction::AuthorizeNonceAccount { authority } => {
+                let (current, durable_nonce, lamports_per_signature) = initialized_nonce(cx)?;
+                require_authority(cx, 1, &current)?;
+                write_nonce(
+                    cx,
+                    NonceState::Initialized {
+                        authority,
+                        durable_nonce,
+                        lamports_per_signature,
+                    },
+                )
+            }
         }
     }
+}
+
+/// Nonce account 0's state, which must be initialized.
+fn initialized_nonce(
+    cx: &InstructionContext<'_>,
+) -> Result<(Pubkey, sdk_lite::Hash, u64), InstructionError> {
+    match NonceState::from_data(cx.account(0)?.data()) {
+        Some(NonceState::Initialized {
+            authority,
+            durable_nonce,
+            lamports_per_signature,
+        }) => Ok((authority, durable_nonce, lamports_per_signature)),
+        _ => Err(InstructionError::InvalidAccountData),
+    }
+}
+
+/// Account `index` must be `authority` and sign.
+fn require_authority(
+    cx: &InstructionContext<'_>,
+    index: usize,
+    authority: &Pubkey,
+) -> Result<(), InstructionError> {
+    if cx.key(index)? != authority || !cx.is_signer(index)? {
+        return Err(InstructionError::MissingRequiredSignature);
+    }
+    Ok(())
+}
+
+fn write_nonce(cx: &mut InstructionContext<'_>, state: NonceState) -> Result<(), InstructionError> {
+    cx.account_mut(0)?.set_data_from_slice(&state.to_data());
+    Ok(())
+}
+
+fn advance_nonce(cx: &mut InstructionContext<'_>) -> Result<(), InstructionError> {
+    let (authority, durable_nonce, _) = initialized_nonce(cx)?;
+    require_authority(cx, 1, &authority)?;
+    let next = durable_nonce_from_blockhash(&cx.environment().blockhash);
+    if next == durable_nonce {
+        return Err(SystemError::NonceBlockhashNotExpired.into());
+    }
+    let lamports_per_signature = cx.environment().lamports_per_signature;
+    write_nonce(
+        cx,
+        NonceState::Initialized {
+            authority,
+            durable_nonce: next,
+            lamports_per_signature,
+        },
+    )
+}
+
+fn withdraw_nonce(cx: &mut InstructionContext<'_>, lamports: u64) -> Result<(), InstructionError> {
+    let balance = cx.account(0)?.lamports();
+    let state =
+        NonceState::from_data(cx.account(0)?.data()).ok_or(InstructionError::InvalidAccountData)?;
+    match state {
+        // An uninitialized nonce account is its own authority.
+        NonceState::Uninitialized => {
+            let own_key = *cx.key(0)?;
+            require_authority(cx, 0, &own_key)?;
+        }
+        NonceState::Initialized {
+            authority,
+            durable_nonce,
+            ..
+        } => {
+            require_authority(cx, 2, &authority)?;
+            if lamports == balance {
+                // Closing: only once the nonce can no longer be used in this slot.
+                if durable_nonce == durable_nonce_from_blockhash(&cx.environment().blockhash) {
+                    return Err(SystemError::NonceBlockhashNotExpired.into());
+                }
+                write_nonce(cx, NonceState::Uninitialized)?;
+            } else {
+                let minimum = cx.environment().rent.minimum_balance(NONCE_ACCOUNT_LENGTH);
+                if balance
+                    .checked_sub(lamports)
+                    .is_none_or(|left| left < minimum)
+                {
+                    return Err(InstructionError::InsufficientFunds);
+                }
+            }
+        }
+    }
+    let left = balance
+        .checked_sub(lamports)
+        .ok_or(InstructionError::InsufficientFunds)?;
+    cx.account_mut(0)?.set_lamports(left);
+    cx.account_mut(1)?.checked_add_lamports(lamports)?;
+    Ok(())
+}
+
+fn initialize_nonce(
+    cx: &mut InstructionContext<'_>,
+    authority: Pubkey,
+) -> Result<(), InstructionError> {
+    if NonceState::from_data(cx.account(0)?.data()) != Some(NonceState::Uninitialized) {
+        return Err(InstructionError::InvalidAccountData);
+    }
+    let minimum = cx.environment().rent.minimum_balance(NONCE_ACCOUNT_LENGTH);
+    if cx.account(0)?.lamports() < minimum {
+        return Err(InstructionError::InsufficientFunds);
+    }
+    let state = NonceState::Initialized {
+        authority,
+        durable_nonce: durable_nonce_from_blockhash(&cx.environment().blockhash),
+        lamports_per_signature: cx.environment().lamports_per_signature,
+    };
+    write_nonce(cx, state)
 }
 
 fn require_signer(cx: &InstructionContext<'_>, index: usize) -> Result<(), InstructionError> {

@@ -13,18 +13,23 @@ fn run(
 ) -> (Result<(), InstructionError>, u64) {
     let mut meter = ComputeMeter::new(budget);
     let mut accounts = [state.clone()];
+    let data = instruction.encode();
+    let instruction_accounts = [InstructionAccount {
+        index_in_transaction: 0,
+        is_signer: false,
+        is_writable: true,
+    }];
     let result = execute_instruction(
         &BenchProgram,
-        BENCH_PROGRAM_ID,
-        &instruction.encode(),
+        &svm_lite::Invocation {
+            program_id: BENCH_PROGRAM_ID,
+            data: &data,
+            accounts: &instruction_accounts,
+        },
         &[Pubkey::new_unique()],
         &mut accounts,
-        &[InstructionAccount {
-            index_in_transaction: 0,
-            is_signer: false,
-            is_writable: true,
-        }],
         &mut meter,
+        &crate::environment(),
     );
     if result.is_ok() {
         *state = accounts[0].clone();

@@ -3,6 +3,7 @@
 mod bench_program;
 mod compute_budget;
 mod fee;
+mod nonce;
 mod processor;
 mod runtime_rules;
 mod system_program;
@@ -26,4 +27,13 @@ fn program_instruction(program: Pubkey) -> Instruction {
         &[7],
         vec![AccountMeta::new(Pubkey::new_unique(), false)],
     )
+}
+
+/// An environment for running instructions directly.
+fn environment() -> svm_lite::ProcessingEnvironment {
+    svm_lite::ProcessingEnvironment {
+        blockhash: Hash::new_unique(),
+        lamports_per_signature: 5_000,
+        rent: svm_lite::Rent::default(),
+    }
 }

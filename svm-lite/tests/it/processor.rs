@@ -12,7 +12,7 @@ use svm_lite::compute_budget::instruction as budget;
 use svm_lite::system_program::instruction as system;
 use svm_lite::{
     BenchInstruction, ProcessedTransaction, ProcessingEnvironment, ProcessingResult,
-    ProgramRegistry, Rent, load_and_execute_sanitized_transactions,
+    ProgramRegistry, Rent, TransactionCheck, load_and_execute_sanitized_transactions,
 };
 
 const RICH: u64 = 1_000_000_000;
@@ -38,7 +38,7 @@ fn system_account(lamports: u64) -> AccountSharedData {
 }
 
 fn process(store: &Store, transactions: &[SanitizedTransaction]) -> Vec<ProcessingResult> {
-    let checks = vec![Ok(()); transactions.len()];
+    let checks = vec![Ok(TransactionCheck::RecentBlockhash); transactions.len()];
     load_and_execute_sanitized_transactions(
         store,
         &ProgramRegistry::with_builtins(),

@@ -55,12 +55,15 @@ fn run(
     let mut meter = ComputeMeter::new(1_000);
     let result = execute_instruction(
         &FnProgram(body),
-        PROGRAM,
-        &[],
+        &svm_lite::Invocation {
+            program_id: PROGRAM,
+            data: &[],
+            accounts: &instruction_accounts,
+        },
         &keys,
         &mut accounts,
-        &instruction_accounts,
         &mut meter,
+        &crate::environment(),
     );
     (result, accounts, meter)
 }

@@ -25,12 +25,15 @@ fn run(
         .collect();
     execute_instruction(
         &SystemProgram,
-        system_program::ID,
-        data,
+        &svm_lite::Invocation {
+            program_id: system_program::ID,
+            data,
+            accounts: &instruction_accounts,
+        },
         &keys,
         accounts,
-        &instruction_accounts,
         &mut ComputeMeter::new(10_000),
+        &crate::environment(),
     )
 }
 
