@@ -110,8 +110,10 @@ fn process(c: &mut Criterion) {
                     &transactions,
                     &checks,
                     &environment,
+                    &svm_lite::ProcessingConfig::default(),
                 )
-                .expect("a map never fails");
+                .expect("a map never fails")
+                .results;
                 assert!(
                     results
                         .iter()

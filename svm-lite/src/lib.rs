@@ -69,6 +69,7 @@ mod environment;
 mod fee;
 mod fee_payer;
 mod instruction_context;
+mod metrics;
 mod nonce_state;
 mod processor;
 mod program;
@@ -86,9 +87,12 @@ pub use fee_payer::{RentState, validate_fee_payer};
 pub use instruction_context::{
     ComputeMeter, InstructionAccount, InstructionContext, Invocation, execute_instruction,
 };
+pub use metrics::{
+    BalanceCollector, ErrorCounts, ExecutionTimings, RecordingConfig, TransactionErrorMetrics,
+};
 pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState, durable_nonce_from_blockhash};
 pub use processor::{
-    ProcessedTransaction, ProcessingResult, TransactionCheck,
+    BatchOutput, ProcessedTransaction, ProcessingConfig, ProcessingResult, TransactionCheck,
     load_and_execute_sanitized_transactions,
 };
 pub use program::{Program, ProgramRegistry};

@@ -15,6 +15,10 @@ use crate::fee_payer::{RentState, validate_fee_payer};
 use crate::instruction_context::{
     ComputeMeter, InstructionAccount, Invocation, execute_instruction,
 };
+use crate::measure_ns;
+use crate::metrics::{
+    BalanceCollector, ExecutionTimings, RecordingConfig, TransactionErrorMetrics,
+};
 use crate::nonce_state::{NonceState, durable_nonce_from_blockhash};
 use crate::program::ProgramRegistry;
 use crate::rollback_accounts::{KeyedAccount, RollbackAccounts};
@@ -72,6 +76,26 @@ impl ProcessedTransaction {
 /// the reason (nothing is committed then).
 pub type ProcessingResult = Result<ProcessedTransaction, TransactionError>;
 
+/// Options of a batch: what to record, and where to count errors.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessingConfig<'a> {
+    /// What to record beyond the results.
+    pub recording: RecordingConfig,
+    /// Counters to add this batch's failures to (shared by workers), if any.
+    pub error_metrics: Option<&'a TransactionErrorMetrics>,
+}
+
+/// What a batch returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutput {
+    /// One result per transaction, in order.
+    pub results: Vec<ProcessingResult>,
+    /// Where the time went.
+    pub timings: ExecutionTimings,
+    /// Balances before and after, if [`RecordingConfig::balances`] asked for them.
+    pub balances: Option<BalanceCollector>,
+}
+
 /// How the caller accepted a transaction's age (the bank's check, before the batch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransactionCheck {
@@ -106,7 +130,8 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
     transactions: &[SanitizedTransaction],
     check_results: &[Result<TransactionCheck, TransactionError>],
     environment: &ProcessingEnvironment,
-) -> Result<Vec<ProcessingResult>, CB::Error> {
+    config: &ProcessingConfig<'_>,
+) -> Result<BatchOutput, CB::Error> {
     assert_eq!(
         transactions.len(),
         check_results.len(),
@@ -115,11 +140,37 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
     let capacity = transactions.iter().map(|tx| tx.account_keys().len()).sum();
     let mut loader = AccountLoader::with_capacity(callback, capacity);
     let mut results = Vec::with_capacity(transactions.len());
+    let mut timings = ExecutionTimings::default();
+    let mut balances = config.recording.balances.then(BalanceCollector::default);
     for (transaction, check) in transactions.iter().zip(check_results) {
+        let pre_balances = match &balances {
+            Some(_) => Some(current_balances(&mut loader, transaction)?),
+            None => None,
+        };
         let result = match check {
             Err(error) => Err(error.clone()),
-            Ok(check) => process_one(&mut loader, programs, transaction, *check, environment)?,
+            Ok(check) => process_one(
+                &mut loader,
+                programs,
+                transaction,
+                *check,
+                environment,
+                &mut timings,
+            )?,
         };
+        if let Some(metrics) = config.error_metrics {
+            match &result {
+                Err(error)
+                | Ok(ProcessedTransaction::FeesOnly { error, .. })
+                | Ok(ProcessedTransaction::Executed {
+                    status: Err(error), ..
+                }) => metrics.record(error),
+                Ok(ProcessedTransaction::Executed { status: Ok(()), .. }) => {}
+            }
+        }
+        if let (Some(balances), Some(pre)) = (&mut balances, pre_balances) {
+            record_balances(balances, transaction, &result, pre);
+        }
         // Later transactions see what this one commits: all its writable accounts if it
         // succeeded, only its rollback accounts (the charged fee payer) if not.
         if let Ok(processed) = &result {
@@ -132,7 +183,48 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
         }
         results.push(result);
     }
-    Ok(results)
+    Ok(BatchOutput {
+        results,
+        timings,
+        balances,
+    })
+}
+
+/// The batch's current view of each of the transaction's account balances.
+fn current_balances<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    transaction: &SanitizedTransaction,
+) -> Result<Vec<u64>, CB::Error> {
+    transaction
+        .account_keys()
+        .iter()
+        .map(|key| {
+            Ok(loader
+                .load_account(key)?
+                .map_or(0, |account| account.lamports()))
+        })
+        .collect()
+}
+
+fn record_balances(
+    balances: &mut BalanceCollector,
+    transaction: &SanitizedTransaction,
+    result: &ProcessingResult,
+    pre: Vec<u64>,
+) {
+    let Ok(processed) = result else {
+        balances.pre_balances.push(None);
+        balances.post_balances.push(None);
+        return;
+    };
+    let mut post = pre.clone();
+    for (key, account) in processed.accounts() {
+        if let Some(index) = transaction.account_keys().iter().position(|k| k == key) {
+            post[index] = account.lamports();
+        }
+    }
+    balances.pre_balances.push(Some(pre));
+    balances.post_balances.push(Some(post));
 }
 
 /// One transaction: the outer `Result` is the source's failure, the inner one the
@@ -143,29 +235,13 @@ fn process_one<CB: TransactionProcessingCallback>(
     transaction: &SanitizedTransaction,
     check: TransactionCheck,
     environment: &ProcessingEnvironment,
+    timings: &mut ExecutionTimings,
 ) -> Result<ProcessingResult, CB::Error> {
-    let limits = match compute_budget_limits(transaction, |id| programs.is_builtin(id)) {
-        Ok(limits) => limits,
-        Err(error) => return Ok(Err(error)),
-    };
-    let Some(fee) = FeeDetails::new(transaction, &limits, environment.lamports_per_signature)
-    else {
-        return Ok(Err(TransactionError::InsufficientFundsForFee));
-    };
-    let fee_total = fee.total().unwrap_or(u64::MAX);
-    let advanced_nonce = match check {
-        TransactionCheck::RecentBlockhash => None,
-        TransactionCheck::DurableNonce => {
-            match verify_and_advance_nonce(loader, transaction, environment)? {
-                Some(advanced) => Some(advanced),
-                None => return Ok(Err(TransactionError::BlockhashNotFound)),
-            }
-        }
-    };
-    let fee_payer_key = *transaction.fee_payer();
-    let fee_payer = loader.load_account(&fee_payer_key)?;
-    let charged = match validate_fee_payer(fee_payer.as_ref(), fee_total, &environment.rent) {
-        Ok(charged) => charged,
+    let (validated, validate_ns) =
+        measure_ns!(validate(loader, programs, transaction, check, environment)?);
+    timings.validate_ns = timings.validate_ns.saturating_add(validate_ns);
+    let (limits, fee, fee_payer_key, charged, advanced_nonce) = match validated {
+        Ok(validated) => validated,
         Err(error) => return Ok(Err(error)),
     };
     let rollback: Vec<KeyedAccount> =
@@ -174,7 +250,15 @@ fn process_one<CB: TransactionProcessingCallback>(
             .cloned()
             .collect();
 
-    let accounts = match load_accounts(loader, programs, transaction, &limits, &charged)? {
+    let (loaded, load_ns) = measure_ns!(load_accounts(
+        loader,
+        programs,
+        transaction,
+        &limits,
+        &charged
+    )?);
+    timings.load_ns = timings.load_ns.saturating_add(load_ns);
+    let accounts = match loaded {
         Ok(accounts) => accounts,
         Err(error) => {
             return Ok(Ok(ProcessedTransaction::FeesOnly {
@@ -184,8 +268,14 @@ fn process_one<CB: TransactionProcessingCallback>(
             }));
         }
     };
-    let (status, units_consumed, accounts) =
-        execute(programs, transaction, &limits, environment, accounts);
+    let ((status, units_consumed, accounts), execute_ns) = measure_ns!(execute(
+        programs,
+        transaction,
+        &limits,
+        environment,
+        accounts
+    ));
+    timings.execute_ns = timings.execute_ns.saturating_add(execute_ns);
     Ok(Ok(match status {
         Ok(()) => ProcessedTransaction::Executed {
             status,
@@ -207,6 +297,50 @@ fn process_one<CB: TransactionProcessingCallback>(
             accounts: rollback,
         },
     }))
+}
+
+/// What validation yields: limits, fee, the fee payer (key and charged account) and the
+/// advanced nonce of a durable transaction.
+type Validated = (
+    ComputeBudgetLimits,
+    FeeDetails,
+    Pubkey,
+    AccountSharedData,
+    Option<KeyedAccount>,
+);
+
+/// The checks before loading: compute budget, fee, durable nonce, fee payer.
+fn validate<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    check: TransactionCheck,
+    environment: &ProcessingEnvironment,
+) -> Result<Result<Validated, TransactionError>, CB::Error> {
+    let limits = match compute_budget_limits(transaction, |id| programs.is_builtin(id)) {
+        Ok(limits) => limits,
+        Err(error) => return Ok(Err(error)),
+    };
+    let Some(fee) = FeeDetails::new(transaction, &limits, environment.lamports_per_signature)
+    else {
+        return Ok(Err(TransactionError::InsufficientFundsForFee));
+    };
+    let fee_total = fee.total().unwrap_or(u64::MAX);
+    let advanced_nonce = match check {
+        TransactionCheck::RecentBlockhash => None,
+        TransactionCheck::DurableNonce => {
+            match verify_and_advance_nonce(loader, transaction, environment)? {
+                Some(advanced) => Some(advanced),
+                None => return Ok(Err(TransactionError::BlockhashNotFound)),
+            }
+        }
+    };
+    let fee_payer_key = *transaction.fee_payer();
+    let fee_payer = loader.load_account(&fee_payer_key)?;
+    Ok(
+        validate_fee_payer(fee_payer.as_ref(), fee_total, &environment.rent)
+            .map(|charged| (limits, fee, fee_payer_key, charged, advanced_nonce)),
+    )
 }
 
 /// For a durable-nonce transaction: the nonce account as advanced now, if the transaction

@@ -3,6 +3,7 @@
 mod bench_program;
 mod compute_budget;
 mod fee;
+mod metrics;
 mod nonce;
 mod processor;
 mod runtime_rules;

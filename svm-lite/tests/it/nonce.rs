@@ -79,8 +79,10 @@ fn process(
         transactions,
         &vec![Ok(check); transactions.len()],
         &f.environment,
+        &svm_lite::ProcessingConfig::default(),
     )
     .unwrap()
+    .results
 }
 
 fn commit(store: &mut Store, results: &[ProcessingResult]) {

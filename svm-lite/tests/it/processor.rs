@@ -45,8 +45,10 @@ fn process(store: &Store, transactions: &[SanitizedTransaction]) -> Vec<Processi
         transactions,
         &checks,
         &environment(),
+        &svm_lite::ProcessingConfig::default(),
     )
     .expect("a map never fails")
+    .results
 }
 
 /// Commits results into `store` the way a bank would.
@@ -199,8 +201,10 @@ fn a_check_failure_from_the_caller_is_kept() {
         &[tx(&payer, &[])],
         &[Err(TransactionError::BlockhashNotFound)],
         &environment(),
+        &svm_lite::ProcessingConfig::default(),
     )
-    .unwrap();
+    .unwrap()
+    .results;
     assert_eq!(results[0], Err(TransactionError::BlockhashNotFound));
 }
 
