@@ -30,6 +30,7 @@ fn tx(payer: &Pubkey, instructions: &[Instruction]) -> SanitizedTransaction {
 
 fn environment() -> ProcessingEnvironment {
     ProcessingEnvironment {
+        slot: 1,
         blockhash: Hash::new_unique(),
         lamports_per_signature: 5_000,
         rent: Rent::default(),

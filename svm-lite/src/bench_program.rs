@@ -111,6 +111,7 @@ impl Program for BenchProgram {
         match instruction {
             BenchInstruction::Work { units } => {
                 cx.consume_compute_units(u64::from(units))?;
+                cx.log(|| format!("bench: {units} units of work"));
                 let mut state = [0u8; 32];
                 state.copy_from_slice(&cx.account(0)?.data()[..32]);
                 for _ in 0..u64::from(units) / UNITS_PER_HASH {

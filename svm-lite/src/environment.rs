@@ -9,6 +9,8 @@ use crate::rent::Rent;
 /// (Agave's sysvars: clock, rent, recent blockhashes, in lite form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessingEnvironment {
+    /// The slot being built or replayed (the clock).
+    pub slot: u64,
     /// The blockhash of the slot being built or replayed; a durable nonce advanced now
     /// stores [`durable_nonce_from_blockhash`](crate::durable_nonce_from_blockhash) of it.
     pub blockhash: Hash,

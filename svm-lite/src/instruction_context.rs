@@ -68,12 +68,23 @@ pub struct InstructionContext<'a> {
     instruction_accounts: &'a [InstructionAccount],
     meter: &'a mut ComputeMeter,
     environment: &'a ProcessingEnvironment,
+    /// Where log lines go, if the batch records them.
+    logs: Option<&'a mut Vec<String>>,
 }
 
 impl InstructionContext<'_> {
-    /// The batch's environment: current blockhash, fee rate, rent (the lite sysvars).
+    /// The batch's environment: slot, current blockhash, fee rate, rent (the lite
+    /// sysvars).
     pub fn environment(&self) -> &ProcessingEnvironment {
         self.environment
+    }
+
+    /// Adds a line to the transaction's log, if the batch records logs. The message is
+    /// built only then, so logging costs nothing when recording is off.
+    pub fn log(&mut self, message: impl FnOnce() -> String) {
+        if let Some(logs) = self.logs.as_deref_mut() {
+            logs.push(message());
+        }
     }
 
     /// The id of the program running.
@@ -194,6 +205,7 @@ pub fn execute_instruction(
     accounts: &mut [AccountSharedData],
     meter: &mut ComputeMeter,
     environment: &ProcessingEnvironment,
+    logs: Option<&mut Vec<String>>,
 ) -> Result<(), InstructionError> {
     let Invocation {
         program_id,
@@ -227,6 +239,7 @@ pub fn execute_instruction(
         instruction_accounts,
         meter,
         environment,
+        logs,
     })?;
     let mut lamports_before: u128 = 0;
     let mut lamports_after: u128 = 0;

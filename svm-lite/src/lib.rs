@@ -2,7 +2,7 @@
 //! charging its fee, running it under a compute budget, and deciding what a failure still
 //! commits.
 //!
-//! # What it holds today
+//! # What it holds
 //! * [`TransactionProcessingCallback`]: **the seam**. The processor reads accounts only
 //!   through this trait, so a chain plugs its own store in by implementing one method. It
 //!   never writes through it: it hands back the accounts to commit.
@@ -49,8 +49,12 @@
 //!   batch's view (so it cannot be used twice in a batch), and its advance is committed
 //!   even when the transaction fails (all three [`RollbackAccounts`] shapes).
 //!
-//! Still to come (its issue is open): the metrics (error counters, phase timings, balance
-//! collector) and logs.
+//! * [`load_transaction`] and [`TransactionLoadResult`]: the three outcomes of loading
+//!   (`Loaded` with accounts, program indices, fee, rollback accounts, budget and data size;
+//!   `FeesOnly`; `NotLoaded`), which the batch entry point executes or settles.
+//! * Metrics: [`TransactionErrorMetrics`] (atomic counters per error kind, shared by
+//!   workers), [`ExecutionTimings`] per phase with [`measure_ns!`], and, when
+//!   [`RecordingConfig`] asks, a [`BalanceCollector`] and per-transaction logs.
 //!
 //! # Invariants
 //! * The processor never writes to the store; what it returns is what the caller commits.
@@ -92,8 +96,9 @@ pub use metrics::{
 };
 pub use nonce_state::{NONCE_ACCOUNT_LENGTH, NonceState, durable_nonce_from_blockhash};
 pub use processor::{
-    BatchOutput, ProcessedTransaction, ProcessingConfig, ProcessingResult, TransactionCheck,
-    load_and_execute_sanitized_transactions,
+    BatchOutput, FeesOnlyTransaction, LoadedTransaction, ProcessedTransaction, ProcessingConfig,
+    ProcessingResult, TransactionCheck, TransactionLoadResult,
+    load_and_execute_sanitized_transactions, load_transaction,
 };
 pub use program::{Program, ProgramRegistry};
 pub use rent::{ACCOUNT_STORAGE_OVERHEAD, Rent};

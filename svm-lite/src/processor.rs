@@ -39,6 +39,8 @@ pub enum ProcessedTransaction {
         fee: FeeDetails,
         /// What to commit, in account-key order.
         accounts: Vec<KeyedAccount>,
+        /// Its log lines, if the batch records logs.
+        log_messages: Option<Vec<String>>,
     },
     /// The fee payer was valid but loading failed: only the fee is charged.
     FeesOnly {
@@ -75,6 +77,47 @@ impl ProcessedTransaction {
 /// Per transaction: processed (fee charged, maybe executed), or not processed at all with
 /// the reason (nothing is committed then).
 pub type ProcessingResult = Result<ProcessedTransaction, TransactionError>;
+
+/// A transaction whose fee payer, nonce and accounts all loaded: ready to execute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedTransaction {
+    /// Every account of the transaction, in account-key order (the keys are the
+    /// transaction's; the fee payer is already charged; an account that does not exist
+    /// yet is empty).
+    pub accounts: Vec<AccountSharedData>,
+    /// Per instruction, the index of its program among `accounts`.
+    pub program_indices: Vec<usize>,
+    /// The fee it pays.
+    pub fee_details: FeeDetails,
+    /// What it commits if it fails.
+    pub rollback_accounts: RollbackAccounts,
+    /// Its compute budget.
+    pub compute_budget: ComputeBudgetLimits,
+    /// Bytes of account data it loaded.
+    pub loaded_accounts_data_size: u64,
+}
+
+/// A transaction that can pay (fee payer and nonce are fine) but failed to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeesOnlyTransaction {
+    /// Why loading failed.
+    pub load_error: TransactionError,
+    /// The fee it pays anyway.
+    pub fee_details: FeeDetails,
+    /// What it commits: the fee payer charged (and an advanced nonce).
+    pub rollback_accounts: RollbackAccounts,
+}
+
+/// The three outcomes of loading a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionLoadResult {
+    /// Ready to execute.
+    Loaded(LoadedTransaction),
+    /// Loading failed after the fee payer was validated: the fee is still charged.
+    FeesOnly(FeesOnlyTransaction),
+    /// The transaction cannot even pay (or the caller rejected it): nothing is committed.
+    NotLoaded(TransactionError),
+}
 
 /// Options of a batch: what to record, and where to count errors.
 #[derive(Debug, Clone, Copy, Default)]
@@ -147,17 +190,15 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
             Some(_) => Some(current_balances(&mut loader, transaction)?),
             None => None,
         };
-        let result = match check {
-            Err(error) => Err(error.clone()),
-            Ok(check) => process_one(
-                &mut loader,
-                programs,
-                transaction,
-                *check,
-                environment,
-                &mut timings,
-            )?,
-        };
+        let result = process_one(
+            &mut loader,
+            programs,
+            transaction,
+            check,
+            environment,
+            config.recording.logs,
+            &mut timings,
+        )?;
         if let Some(metrics) = config.error_metrics {
             match &result {
                 Err(error)
@@ -227,75 +268,149 @@ fn record_balances(
     balances.post_balances.push(Some(post));
 }
 
+/// Loads one transaction against the batch's view: the caller's check, the compute
+/// budget, the fee, the durable nonce, the fee payer (charged), then every account (the
+/// loaded-data limit, programs that must be built in).
+///
+/// # Errors
+/// The account source's error, if reading it failed.
+pub fn load_transaction<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    check: &Result<TransactionCheck, TransactionError>,
+    environment: &ProcessingEnvironment,
+) -> Result<TransactionLoadResult, CB::Error> {
+    load_transaction_timed(
+        loader,
+        programs,
+        transaction,
+        check,
+        environment,
+        &mut ExecutionTimings::default(),
+    )
+}
+
+fn load_transaction_timed<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    check: &Result<TransactionCheck, TransactionError>,
+    environment: &ProcessingEnvironment,
+    timings: &mut ExecutionTimings,
+) -> Result<TransactionLoadResult, CB::Error> {
+    let check = match check {
+        Ok(check) => *check,
+        Err(error) => return Ok(TransactionLoadResult::NotLoaded(error.clone())),
+    };
+    let (result, load_ns) = measure_ns!(load_checked(
+        loader,
+        programs,
+        transaction,
+        check,
+        environment
+    ));
+    timings.load_ns = timings.load_ns.saturating_add(load_ns);
+    result
+}
+
+/// `load_transaction` once the caller's check passed.
+fn load_checked<CB: TransactionProcessingCallback>(
+    loader: &mut AccountLoader<'_, CB>,
+    programs: &ProgramRegistry,
+    transaction: &SanitizedTransaction,
+    check: TransactionCheck,
+    environment: &ProcessingEnvironment,
+) -> Result<TransactionLoadResult, CB::Error> {
+    let validated = validate(loader, programs, transaction, check, environment)?;
+    let (compute_budget, fee_details, fee_payer_key, charged, advanced_nonce) = match validated {
+        Ok(validated) => validated,
+        Err(error) => return Ok(TransactionLoadResult::NotLoaded(error)),
+    };
+    let rollback_accounts = RollbackAccounts::new((fee_payer_key, charged.clone()), advanced_nonce);
+    let loaded = load_accounts(loader, programs, transaction, &compute_budget, &charged)?;
+    Ok(match loaded {
+        Ok((accounts, loaded_accounts_data_size)) => {
+            TransactionLoadResult::Loaded(LoadedTransaction {
+                accounts,
+                program_indices: transaction
+                    .message()
+                    .instructions
+                    .iter()
+                    .map(|instruction| usize::from(instruction.program_id_index))
+                    .collect(),
+                fee_details,
+                rollback_accounts,
+                compute_budget,
+                loaded_accounts_data_size,
+            })
+        }
+        Err(load_error) => TransactionLoadResult::FeesOnly(FeesOnlyTransaction {
+            load_error,
+            fee_details,
+            rollback_accounts,
+        }),
+    })
+}
+
 /// One transaction: the outer `Result` is the source's failure, the inner one the
 /// transaction's.
 fn process_one<CB: TransactionProcessingCallback>(
     loader: &mut AccountLoader<'_, CB>,
     programs: &ProgramRegistry,
     transaction: &SanitizedTransaction,
-    check: TransactionCheck,
+    check: &Result<TransactionCheck, TransactionError>,
     environment: &ProcessingEnvironment,
+    record_logs: bool,
     timings: &mut ExecutionTimings,
 ) -> Result<ProcessingResult, CB::Error> {
-    let (validated, validate_ns) =
-        measure_ns!(validate(loader, programs, transaction, check, environment)?);
-    timings.validate_ns = timings.validate_ns.saturating_add(validate_ns);
-    let (limits, fee, fee_payer_key, charged, advanced_nonce) = match validated {
-        Ok(validated) => validated,
-        Err(error) => return Ok(Err(error)),
-    };
-    let rollback: Vec<KeyedAccount> =
-        RollbackAccounts::new((fee_payer_key, charged.clone()), advanced_nonce)
-            .iter()
-            .cloned()
-            .collect();
-
-    let (loaded, load_ns) = measure_ns!(load_accounts(
-        loader,
+    let loaded =
+        match load_transaction_timed(loader, programs, transaction, check, environment, timings)? {
+            TransactionLoadResult::NotLoaded(error) => return Ok(Err(error)),
+            TransactionLoadResult::FeesOnly(fees_only) => {
+                return Ok(Ok(ProcessedTransaction::FeesOnly {
+                    error: fees_only.load_error,
+                    fee: fees_only.fee_details,
+                    accounts: fees_only.rollback_accounts.iter().cloned().collect(),
+                }));
+            }
+            TransactionLoadResult::Loaded(loaded) => loaded,
+        };
+    let LoadedTransaction {
+        accounts,
+        program_indices,
+        fee_details: fee,
+        rollback_accounts,
+        compute_budget,
+        loaded_accounts_data_size: _,
+    } = loaded;
+    let ((status, units_consumed, accounts, log_messages), execute_ns) = measure_ns!(execute(
         programs,
         transaction,
-        &limits,
-        &charged
-    )?);
-    timings.load_ns = timings.load_ns.saturating_add(load_ns);
-    let accounts = match loaded {
-        Ok(accounts) => accounts,
-        Err(error) => {
-            return Ok(Ok(ProcessedTransaction::FeesOnly {
-                error,
-                fee,
-                accounts: rollback,
-            }));
-        }
-    };
-    let ((status, units_consumed, accounts), execute_ns) = measure_ns!(execute(
-        programs,
-        transaction,
-        &limits,
+        accounts,
+        &program_indices,
+        &compute_budget,
         environment,
-        accounts
+        record_logs
     ));
     timings.execute_ns = timings.execute_ns.saturating_add(execute_ns);
-    Ok(Ok(match status {
-        Ok(()) => ProcessedTransaction::Executed {
-            status,
-            units_consumed,
-            fee,
-            accounts: transaction
-                .account_keys()
-                .iter()
-                .zip(accounts)
-                .enumerate()
-                .filter(|(index, _)| transaction.is_writable(*index))
-                .map(|(_, (key, account))| (*key, account))
-                .collect(),
-        },
-        Err(_) => ProcessedTransaction::Executed {
-            status,
-            units_consumed,
-            fee,
-            accounts: rollback,
-        },
+    let accounts = match status {
+        Ok(()) => transaction
+            .account_keys()
+            .iter()
+            .zip(accounts)
+            .enumerate()
+            .filter(|(index, _)| transaction.is_writable(*index))
+            .map(|(_, (key, account))| (*key, account))
+            .collect(),
+        Err(_) => rollback_accounts.iter().cloned().collect(),
+    };
+    Ok(Ok(ProcessedTransaction::Executed {
+        status,
+        units_consumed,
+        fee,
+        accounts,
+        log_messages,
     }))
 }
 
@@ -396,6 +511,9 @@ fn verify_and_advance_nonce<CB: TransactionProcessingCallback>(
     Ok(Some((nonce_key, nonce_account)))
 }
 
+/// A transaction's accounts, in key order, and the bytes of data they hold.
+type LoadedAccounts = (Vec<AccountSharedData>, u64);
+
 /// Loads every account of the transaction (the fee payer as charged; an absent account
 /// as empty), checking programs and the loaded-data limit.
 fn load_accounts<CB: TransactionProcessingCallback>(
@@ -404,7 +522,7 @@ fn load_accounts<CB: TransactionProcessingCallback>(
     transaction: &SanitizedTransaction,
     limits: &ComputeBudgetLimits,
     charged_fee_payer: &AccountSharedData,
-) -> Result<Result<Vec<AccountSharedData>, TransactionError>, CB::Error> {
+) -> Result<Result<LoadedAccounts, TransactionError>, CB::Error> {
     let mut accounts = Vec::with_capacity(transaction.account_keys().len());
     let mut loaded_bytes: u64 = 0;
     for (index, key) in transaction.account_keys().iter().enumerate() {
@@ -429,31 +547,47 @@ fn load_accounts<CB: TransactionProcessingCallback>(
             }));
         }
     }
-    Ok(Ok(accounts))
+    Ok(Ok((accounts, loaded_bytes)))
 }
 
 /// Runs every instruction in order under one compute meter, then checks that no writable
-/// account was left below the rent-exempt minimum without being emptied.
+/// account was left below the rent-exempt minimum without being emptied. Returns the
+/// status, the units consumed, the accounts as execution left them, and the logs.
 fn execute(
     programs: &ProgramRegistry,
     transaction: &SanitizedTransaction,
-    limits: &ComputeBudgetLimits,
-    environment: &ProcessingEnvironment,
     mut accounts: Vec<AccountSharedData>,
-) -> (Result<(), TransactionError>, u64, Vec<AccountSharedData>) {
+    program_indices: &[usize],
+    compute_budget: &ComputeBudgetLimits,
+    environment: &ProcessingEnvironment,
+    record_logs: bool,
+) -> (
+    Result<(), TransactionError>,
+    u64,
+    Vec<AccountSharedData>,
+    Option<Vec<String>>,
+) {
+    let rent = &environment.rent;
+    let keys: &[Pubkey] = transaction.account_keys();
     let before: Vec<RentState> = accounts
         .iter()
-        .map(|account| RentState::of(account.lamports(), account.data().len(), &environment.rent))
+        .map(|account| RentState::of(account.lamports(), account.data().len(), rent))
         .collect();
-    let keys: &[Pubkey] = transaction.account_keys();
-    let mut meter = ComputeMeter::new(u64::from(limits.compute_unit_limit));
+    let limit = u64::from(compute_budget.compute_unit_limit);
+    let mut meter = ComputeMeter::new(limit);
+    let mut logs = record_logs.then(Vec::new);
     let mut status = Ok(());
-    for (index, (program_id, instruction)) in transaction.instructions_iter().enumerate() {
+    let instructions = transaction.message().instructions.iter();
+    for (index, (instruction, &program_index)) in instructions.zip(program_indices).enumerate() {
         let instruction_index = u8::try_from(index).unwrap_or(u8::MAX);
-        let Some(program) = programs.get(program_id) else {
+        let program_id = keys[program_index];
+        let Some(program) = programs.get(&program_id) else {
             status = Err(TransactionError::InvalidProgramForExecution);
             break;
         };
+        if let Some(logs) = logs.as_mut() {
+            logs.push(format!("Program {program_id} invoke"));
+        }
         let instruction_accounts: Vec<InstructionAccount> = instruction
             .accounts
             .iter()
@@ -466,10 +600,10 @@ fn execute(
                 }
             })
             .collect();
-        if let Err(error) = execute_instruction(
+        let result = execute_instruction(
             program.as_ref(),
             &Invocation {
-                program_id: *program_id,
+                program_id,
                 data: &instruction.data,
                 accounts: &instruction_accounts,
             },
@@ -477,14 +611,22 @@ fn execute(
             &mut accounts,
             &mut meter,
             environment,
-        ) {
+            logs.as_mut(),
+        );
+        if let Some(logs) = logs.as_mut() {
+            logs.push(match &result {
+                Ok(()) => format!("Program {program_id} success"),
+                Err(error) => format!("Program {program_id} failed: {error}"),
+            });
+        }
+        if let Err(error) = result {
             status = Err(TransactionError::InstructionError(instruction_index, error));
             break;
         }
     }
     if status.is_ok() {
         for (index, (account, before)) in accounts.iter().zip(&before).enumerate() {
-            let after = RentState::of(account.lamports(), account.data().len(), &environment.rent);
+            let after = RentState::of(account.lamports(), account.data().len(), rent);
             if transaction.is_writable(index) && !before.may_become(after) {
                 status = Err(TransactionError::InsufficientFundsForRent {
                     account_index: u8::try_from(index).unwrap_or(u8::MAX),
@@ -493,6 +635,6 @@ fn execute(
             }
         }
     }
-    let units_consumed = u64::from(limits.compute_unit_limit) - meter.remaining();
-    (status, units_consumed, accounts)
+    let units_consumed = limit - meter.remaining();
+    (status, units_consumed, accounts, logs)
 }

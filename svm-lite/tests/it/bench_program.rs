@@ -30,6 +30,7 @@ fn run(
         &mut accounts,
         &mut meter,
         &crate::environment(),
+        None,
     );
     if result.is_ok() {
         *state = accounts[0].clone();

@@ -3,6 +3,7 @@
 mod bench_program;
 mod compute_budget;
 mod fee;
+mod load_result;
 mod metrics;
 mod nonce;
 mod processor;
@@ -33,6 +34,7 @@ fn program_instruction(program: Pubkey) -> Instruction {
 /// An environment for running instructions directly.
 fn environment() -> svm_lite::ProcessingEnvironment {
     svm_lite::ProcessingEnvironment {
+        slot: 1,
         blockhash: Hash::new_unique(),
         lamports_per_signature: 5_000,
         rent: svm_lite::Rent::default(),

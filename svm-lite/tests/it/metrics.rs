@@ -54,7 +54,10 @@ fn a_batch_counts_its_failures_by_kind_and_records_balances() {
         &checks,
         &crate::environment(),
         &ProcessingConfig {
-            recording: RecordingConfig { balances: true },
+            recording: RecordingConfig {
+                balances: true,
+                logs: false,
+            },
             error_metrics: Some(&metrics),
         },
     )

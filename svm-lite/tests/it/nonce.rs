@@ -52,6 +52,7 @@ fn fixture() -> Fixture {
     Fixture {
         store,
         environment: ProcessingEnvironment {
+            slot: 1,
             blockhash: Hash::new_unique(),
             lamports_per_signature: FEE,
             rent: Rent::default(),

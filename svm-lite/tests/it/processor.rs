@@ -22,6 +22,7 @@ type Store = HashMap<Pubkey, AccountSharedData>;
 
 fn environment() -> ProcessingEnvironment {
     ProcessingEnvironment {
+        slot: 1,
         blockhash: Hash::new_unique(),
         lamports_per_signature: FEE,
         rent: Rent::default(),
@@ -81,6 +82,7 @@ fn a_transfer_executes_and_charges_its_fee() {
         fee,
         units_consumed,
         accounts,
+        ..
     }) = &results[0]
     else {
         panic!("{results:?}");

@@ -64,6 +64,7 @@ fn run(
         &mut accounts,
         &mut meter,
         &crate::environment(),
+        None,
     );
     (result, accounts, meter)
 }

@@ -34,6 +34,7 @@ fn run(
         accounts,
         &mut ComputeMeter::new(10_000),
         &crate::environment(),
+        None,
     )
 }
 
