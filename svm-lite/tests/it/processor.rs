@@ -285,22 +285,45 @@ fn a_new_account_below_the_rent_minimum_fails_the_transaction() {
 }
 
 proptest! {
-    /// Random batches of transfers (some too large, some from unfunded payers): the batch
-    /// never panics, lamports plus fees are conserved, and the batch's result equals
+    /// Random batches of random transactions (transfers of any size between funded and
+    /// unfunded accounts, bench-program writes and work on a shared state account,
+    /// requested failures, account creation, unknown programs, too-small budgets): the
+    /// batch never panics, lamports plus fees are conserved, and the batch's result equals
     /// processing its transactions one at a time, committing in between.
     #[test]
     fn batches_conserve_lamports_and_equal_sequential_processing(
-        transfers in prop::collection::vec((0usize..5, 0usize..5, 0u64..3_000_000_000), 1..12)
+        operations in prop::collection::vec(
+            (0usize..6, 0usize..5, 0usize..5, 0u64..3_000_000_000),
+            1..12,
+        )
     ) {
         let keys: Vec<Pubkey> = (0..5).map(|_| Pubkey::new_unique()).collect();
+        let state = Pubkey::new_unique();
         let mut store: Store = keys[..3]
             .iter()
             .map(|key| (*key, system_account(RICH)))
             .collect();
-        let transactions: Vec<SanitizedTransaction> = transfers
+        store.insert(state, AccountSharedData::new(RICH, BENCH_STATE_LEN, &BENCH_PROGRAM_ID));
+        let transactions: Vec<SanitizedTransaction> = operations
             .iter()
-            .map(|&(from, to, amount)| {
-                tx(&keys[from], &[system::transfer(&keys[from], &keys[to], amount)])
+            .map(|&(kind, from, to, amount)| {
+                let (payer, other) = (&keys[from], &keys[to]);
+                let instructions = match kind {
+                    0 => vec![system::transfer(payer, other, amount)],
+                    1 => vec![BenchInstruction::Write { value: amount }.to_instruction(&state)],
+                    2 => vec![
+                        BenchInstruction::Work { units: (amount % 5_000) as u32 }
+                            .to_instruction(&state),
+                        BenchInstruction::Fail { code: 1 }.to_instruction(&state),
+                    ],
+                    3 => vec![system::create_account(payer, other, amount, amount % 64, &BENCH_PROGRAM_ID)],
+                    4 => vec![Instruction::new_with_bytes(Pubkey::new_unique(), &[], vec![])],
+                    _ => vec![
+                        budget::set_compute_unit_limit((amount % 400) as u32),
+                        BenchInstruction::Work { units: 300 }.to_instruction(&state),
+                    ],
+                };
+                tx(payer, &instructions)
             })
             .collect();
         let total_before: u64 = store.values().map(|account| account.lamports()).sum();
