@@ -1,0 +1,374 @@
+//! `Bank`: one slot's view of the chain: checks transactions, runs batches through
+//! `svm-lite` against the account store, commits them, and freezes into a bank hash.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+
+use accounts_db_lite::{AccountsDb, Slot, StoreError};
+use sdk_lite::{
+    AccountSharedData, DEFAULT_LAMPORTS_PER_SIGNATURE, Hash, Pubkey, SanitizedTransaction,
+    TransactionError,
+};
+use svm_lite::{
+    BatchOutput, ProcessingConfig, ProcessingEnvironment, ProgramRegistry, Rent, TransactionCheck,
+    TransactionProcessingCallback, load_and_execute_sanitized_transactions,
+};
+use thiserror::Error;
+
+use crate::blockhash_queue::BlockhashQueue;
+use crate::status_cache::StatusCache;
+
+/// Chain parameters every bank of a chain shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BankConfig {
+    /// The fee per signature.
+    pub lamports_per_signature: u64,
+    /// The rent parameters.
+    pub rent: Rent,
+}
+
+impl Default for BankConfig {
+    fn default() -> Self {
+        Self {
+            lamports_per_signature: DEFAULT_LAMPORTS_PER_SIGNATURE,
+            rent: Rent::default(),
+        }
+    }
+}
+
+/// Why a bank refused an operation.
+#[derive(Debug, Error)]
+pub enum BankError {
+    /// A child bank needs a frozen parent.
+    #[error("parent bank of slot {slot} is not frozen")]
+    ParentNotFrozen {
+        /// The parent's slot.
+        slot: Slot,
+    },
+    /// A child's slot must come after its parent's.
+    #[error("slot {slot} does not come after its parent's slot {parent}")]
+    SlotNotAfterParent {
+        /// The parent's slot.
+        parent: Slot,
+        /// The refused slot.
+        slot: Slot,
+    },
+    /// The bank is frozen: nothing more can be committed to it.
+    #[error("bank of slot {slot} is frozen")]
+    Frozen {
+        /// The bank's slot.
+        slot: Slot,
+    },
+    /// The account store refused the commit.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// Transactions committed (executed, successfully or not, or fees-only).
+    pub committed: usize,
+    /// Of those, the ones whose instructions succeeded.
+    pub succeeded: usize,
+    /// Fees collected.
+    pub fees: u64,
+}
+
+/// One slot's bank.
+///
+/// Many workers may check, execute and commit against one bank at once (commits take a
+/// shared lock, the store serializes the writes); [`freeze`](Self::freeze) takes the lock
+/// exclusively, so it waits for commits in progress, and refuses every later one. Child
+/// banks build on a frozen parent and share its store and status cache: no forks.
+#[derive(Debug)]
+pub struct Bank {
+    slot: Slot,
+    parent_hash: Hash,
+    blockhash: Hash,
+    config: BankConfig,
+    accounts: Arc<AccountsDb>,
+    /// The blockhashes of this bank's ancestors (not its own): what its transactions may
+    /// name.
+    blockhash_queue: BlockhashQueue,
+    status_cache: Arc<Mutex<StatusCache>>,
+    signature_count: AtomicU64,
+    collected_fees: AtomicU64,
+    transaction_count: AtomicU64,
+    /// Held shared by commits, exclusively by `freeze`; `true` once frozen.
+    frozen: RwLock<bool>,
+    hash: OnceLock<Hash>,
+}
+
+impl Bank {
+    /// The genesis bank (slot 0) over `accounts`.
+    ///
+    /// # Errors
+    /// The store's error for an invalid genesis (a key listed twice).
+    pub fn new_genesis(
+        accounts: impl IntoIterator<Item = (Pubkey, AccountSharedData)>,
+        config: BankConfig,
+    ) -> Result<Self, BankError> {
+        let accounts = Arc::new(AccountsDb::new_with_genesis(accounts)?);
+        let mut blockhash_queue = BlockhashQueue::default();
+        // The "parent" blockhash of genesis: what its first transactions may name.
+        let genesis_blockhash = derive_blockhash(&Hash::default(), 0);
+        blockhash_queue.register(genesis_blockhash);
+        Ok(Self::new(
+            0,
+            Hash::default(),
+            derive_blockhash(&genesis_blockhash, 0),
+            config,
+            accounts,
+            blockhash_queue,
+            Arc::new(Mutex::new(StatusCache::default())),
+        ))
+    }
+
+    /// A child of the frozen `parent` for `slot`.
+    ///
+    /// # Errors
+    /// If the parent is not frozen, or `slot` does not come after it.
+    pub fn new_from_parent(parent: &Bank, slot: Slot) -> Result<Self, BankError> {
+        let Some(parent_hash) = parent.hash() else {
+            return Err(BankError::ParentNotFrozen { slot: parent.slot });
+        };
+        if slot <= parent.slot {
+            return Err(BankError::SlotNotAfterParent {
+                parent: parent.slot,
+                slot,
+            });
+        }
+        let mut blockhash_queue = parent.blockhash_queue.clone();
+        blockhash_queue.register(parent.blockhash);
+        parent
+            .status_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .prune(slot);
+        Ok(Self::new(
+            slot,
+            parent_hash,
+            derive_blockhash(&parent.blockhash, slot),
+            parent.config,
+            Arc::clone(&parent.accounts),
+            blockhash_queue,
+            Arc::clone(&parent.status_cache),
+        ))
+    }
+
+    fn new(
+        slot: Slot,
+        parent_hash: Hash,
+        blockhash: Hash,
+        config: BankConfig,
+        accounts: Arc<AccountsDb>,
+        blockhash_queue: BlockhashQueue,
+        status_cache: Arc<Mutex<StatusCache>>,
+    ) -> Self {
+        Self {
+            slot,
+            parent_hash,
+            blockhash,
+            config,
+            accounts,
+            blockhash_queue,
+            status_cache,
+            signature_count: AtomicU64::new(0),
+            collected_fees: AtomicU64::new(0),
+            transaction_count: AtomicU64::new(0),
+            frozen: RwLock::new(false),
+            hash: OnceLock::new(),
+        }
+    }
+
+    /// The bank's slot.
+    pub fn slot(&self) -> Slot {
+        self.slot
+    }
+
+    /// The parent's bank hash (the default hash for genesis).
+    pub fn parent_hash(&self) -> Hash {
+        self.parent_hash
+    }
+
+    /// This slot's blockhash: `blake3("BLOCKHASH" || parent's blockhash || slot)`. (A real
+    /// chain takes it from its proof of history; here it only needs to be deterministic
+    /// and unique per slot.)
+    pub fn blockhash(&self) -> Hash {
+        self.blockhash
+    }
+
+    /// The newest blockhash a transaction of this slot may name (the parent's).
+    pub fn last_blockhash(&self) -> Hash {
+        *self
+            .blockhash_queue
+            .last()
+            .expect("invariant: every bank's queue holds its parent's blockhash")
+    }
+
+    /// The account store.
+    pub fn accounts(&self) -> &Arc<AccountsDb> {
+        &self.accounts
+    }
+
+    /// Fees collected in this slot.
+    pub fn collected_fees(&self) -> u64 {
+        self.collected_fees.load(Ordering::Relaxed)
+    }
+
+    /// Transactions committed in this slot.
+    pub fn transaction_count(&self) -> u64 {
+        self.transaction_count.load(Ordering::Relaxed)
+    }
+
+    /// Signatures of the transactions committed in this slot.
+    pub fn signature_count(&self) -> u64 {
+        self.signature_count.load(Ordering::Relaxed)
+    }
+
+    /// The environment a batch of this slot runs under.
+    pub fn processing_environment(&self) -> ProcessingEnvironment {
+        ProcessingEnvironment {
+            slot: self.slot,
+            blockhash: self.blockhash,
+            lamports_per_signature: self.config.lamports_per_signature,
+            rent: self.config.rent,
+        }
+    }
+
+    /// The bank's checks, per transaction: already committed (or listed twice in this
+    /// batch) is `AlreadyProcessed`; a recent blockhash passes; any other blockhash must be
+    /// a durable nonce (which the processor then verifies).
+    pub fn check_transactions(
+        &self,
+        transactions: &[SanitizedTransaction],
+    ) -> Vec<Result<TransactionCheck, TransactionError>> {
+        let status_cache = self
+            .status_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut seen = std::collections::HashSet::with_capacity(transactions.len());
+        transactions
+            .iter()
+            .map(|transaction| {
+                let signature = transaction.signature();
+                if status_cache.contains(signature) || !seen.insert(*signature) {
+                    Err(TransactionError::AlreadyProcessed)
+                } else if self
+                    .blockhash_queue
+                    .contains(transaction.recent_blockhash())
+                {
+                    Ok(TransactionCheck::RecentBlockhash)
+                } else {
+                    Ok(TransactionCheck::DurableNonce)
+                }
+            })
+            .collect()
+    }
+
+    /// Checks and runs a batch against the bank's current state (nothing is committed).
+    pub fn load_and_execute(
+        &self,
+        programs: &ProgramRegistry,
+        transactions: &[SanitizedTransaction],
+        config: &ProcessingConfig<'_>,
+    ) -> BatchOutput {
+        let checks = self.check_transactions(transactions);
+        match load_and_execute_sanitized_transactions(
+            self,
+            programs,
+            transactions,
+            &checks,
+            &self.processing_environment(),
+            config,
+        ) {
+            Ok(output) => output,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Commits a batch's results: the accounts, in order, the fees and the signatures.
+    ///
+    /// # Errors
+    /// [`BankError::Frozen`] once the bank is frozen; the store's error.
+    pub fn commit(
+        &self,
+        transactions: &[SanitizedTransaction],
+        output: &BatchOutput,
+    ) -> Result<CommitSummary, BankError> {
+        let frozen = self.frozen.read().unwrap_or_else(PoisonError::into_inner);
+        if *frozen {
+            return Err(BankError::Frozen { slot: self.slot });
+        }
+        let mut summary = CommitSummary::default();
+        let mut writes = Vec::new();
+        let mut signatures = 0u64;
+        for (transaction, result) in transactions.iter().zip(&output.results) {
+            let Ok(processed) = result else { continue };
+            writes.extend(processed.accounts().iter().cloned());
+            summary.committed += 1;
+            summary.succeeded += usize::from(processed.was_successful());
+            summary.fees = summary
+                .fees
+                .saturating_add(processed.fee().total().unwrap_or(0));
+            signatures += transaction.num_signatures() as u64;
+        }
+        self.accounts.store(self.slot, &writes)?;
+        {
+            let mut status_cache = self
+                .status_cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            for (transaction, result) in transactions.iter().zip(&output.results) {
+                if result.is_ok() {
+                    status_cache.insert(*transaction.signature(), self.slot);
+                }
+            }
+        }
+        self.collected_fees
+            .fetch_add(summary.fees, Ordering::Relaxed);
+        self.signature_count
+            .fetch_add(signatures, Ordering::Relaxed);
+        self.transaction_count
+            .fetch_add(summary.committed as u64, Ordering::Relaxed);
+        Ok(summary)
+    }
+
+    /// Freezes the bank (waiting for commits in progress) and returns its hash:
+    /// `blake3(parent hash || state hash || signature count || blockhash)`. Idempotent.
+    pub fn freeze(&self) -> Hash {
+        let mut frozen = self.frozen.write().unwrap_or_else(PoisonError::into_inner);
+        *frozen = true;
+        *self.hash.get_or_init(|| {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(self.parent_hash.as_ref());
+            hasher.update(self.accounts.state_hash().as_ref());
+            hasher.update(&self.signature_count().to_le_bytes());
+            hasher.update(self.blockhash.as_ref());
+            Hash::new_from_array(*hasher.finalize().as_bytes())
+        })
+    }
+
+    /// The bank hash, once frozen.
+    pub fn hash(&self) -> Option<Hash> {
+        self.hash.get().copied()
+    }
+}
+
+/// The svm reads accounts straight from the store.
+impl TransactionProcessingCallback for Bank {
+    type Error = std::convert::Infallible;
+
+    fn get_account(&self, key: &Pubkey) -> Result<Option<AccountSharedData>, Self::Error> {
+        Ok(self.accounts.load(key))
+    }
+}
+
+fn derive_blockhash(parent_blockhash: &Hash, slot: Slot) -> Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"BLOCKHASH");
+    hasher.update(parent_blockhash.as_ref());
+    hasher.update(&slot.to_le_bytes());
+    Hash::new_from_array(*hasher.finalize().as_bytes())
+}

@@ -1,0 +1,3 @@
+//! Integration tests of `banking-stage`.
+
+mod bank;
