@@ -11,6 +11,11 @@
 //!   slot's blockhash. A child bank builds on a frozen parent; banks share one store and
 //!   one status cache (no forks).
 //! * [`BlockhashQueue`] and [`StatusCache`]: the age and replay checks' memory.
+//! * [`TransactionCost`] and [`CostTracker`]: a transaction's cost from its signatures (720
+//!   each), write locks (300 each), instruction data (1 per 4 bytes) and requested compute
+//!   units, and a block's running cost against its limits (60M per block, 12M per
+//!   writable account, 100 MB of new account data), reserved before execution and
+//!   settled with the units actually used.
 //!
 //! # Invariants
 //! * Lamports are conserved: the sum over all accounts plus every bank's collected fees
@@ -20,13 +25,22 @@
 //! * A frozen bank accepts no commit: [`Bank::freeze`] waits for commits in progress.
 //!
 //! # What it does not know yet
-//! Threads, channels, scheduling and block limits: the scheduler thread, the workers, the
-//! cost model and the command-line program are the rest of this crate's issue.
+//! Threads, channels and scheduling: the scheduler thread, the workers, the slot loop and
+//! the command-line program are the rest of this crate's issue.
 
 mod bank;
 mod blockhash_queue;
+mod cost_model;
+mod cost_tracker;
 mod status_cache;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use blockhash_queue::BlockhashQueue;
+pub use cost_model::{
+    INSTRUCTION_DATA_BYTES_PER_UNIT, SIGNATURE_COST, TransactionCost, WRITE_LOCK_UNITS,
+};
+pub use cost_tracker::{
+    CostTracker, CostTrackerError, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS,
+    MAX_WRITABLE_ACCOUNT_UNITS,
+};
 pub use status_cache::StatusCache;

@@ -1,3 +1,4 @@
 //! Integration tests of `banking-stage`.
 
 mod bank;
+mod cost;
