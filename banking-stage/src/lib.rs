@@ -16,6 +16,8 @@
 //!   units, and a block's running cost against its limits (60M per block, 12M per
 //!   writable account, 100 MB of new account data), reserved before execution and
 //!   settled with the units actually used.
+//! * [`TransactionContainer`]: the scheduler's bounded buffer, best compute-unit price
+//!   first (ties: earliest arrival); full, it drops the lowest.
 //!
 //! # Invariants
 //! * Lamports are conserved: the sum over all accounts plus every bank's collected fees
@@ -33,6 +35,7 @@ mod blockhash_queue;
 mod cost_model;
 mod cost_tracker;
 mod status_cache;
+mod transaction_container;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use blockhash_queue::BlockhashQueue;
@@ -44,3 +47,4 @@ pub use cost_tracker::{
     MAX_WRITABLE_ACCOUNT_UNITS,
 };
 pub use status_cache::StatusCache;
+pub use transaction_container::{Inserted, TransactionContainer, TransactionId};
