@@ -18,6 +18,13 @@
 //!   settled with the units actually used.
 //! * [`TransactionContainer`]: the scheduler's bounded buffer, best compute-unit price
 //!   first (ties: earliest arrival); full, it drops the lowest.
+//! * [`GreedyScheduler`]: one scheduling pass over the container, best first: each
+//!   transaction goes, through `scheduling-utils`' thread-aware locks, to the
+//!   least-loaded worker that may take it ([`select_thread`]: units queued plus in flight,
+//!   then transactions, then lowest id), skipping workers at their in-flight cap, in
+//!   batches of up to [`MAX_BATCH_SIZE`]; what cannot go now returns to the container.
+//!   [`GreedyScheduler::complete`] unlocks exactly what a batch held and re-queues its
+//!   retryable transactions.
 //!
 //! # Invariants
 //! * Lamports are conserved: the sum over all accounts plus every bank's collected fees
@@ -27,13 +34,14 @@
 //! * A frozen bank accepts no commit: [`Bank::freeze`] waits for commits in progress.
 //!
 //! # What it does not know yet
-//! Threads, channels and scheduling: the scheduler thread, the workers, the slot loop and
-//! the command-line program are the rest of this crate's issue.
+//! Threads and channels: the scheduler thread and its messages, the workers, the slot
+//! loop and the command-line program are the rest of this crate's issue.
 
 mod bank;
 mod blockhash_queue;
 mod cost_model;
 mod cost_tracker;
+mod greedy_scheduler;
 mod status_cache;
 mod transaction_container;
 
@@ -45,6 +53,10 @@ pub use cost_model::{
 pub use cost_tracker::{
     CostTracker, CostTrackerError, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS,
     MAX_WRITABLE_ACCOUNT_UNITS,
+};
+pub use greedy_scheduler::{
+    BufferedTransaction, ConsumeWork, GreedyScheduler, MAX_BATCH_SIZE, SchedulingSummary,
+    select_thread,
 };
 pub use status_cache::StatusCache;
 pub use transaction_container::{Inserted, TransactionContainer, TransactionId};
