@@ -213,7 +213,8 @@ pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback
             record_balances(balances, transaction, &result, pre);
         }
         // Later transactions see what this one commits: all its writable accounts if it
-        // succeeded, only its rollback accounts (the charged fee payer) if not.
+        // succeeded, only its rollback accounts (the charged fee payer, an advanced
+        // nonce) if not.
         if let Ok(processed) = &result {
             loader.update_with_committed_accounts(
                 processed
