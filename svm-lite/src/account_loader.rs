@@ -65,9 +65,7 @@ impl<'a, CB: TransactionProcessingCallback> AccountLoader<'a, CB> {
     /// Takes a failed transaction's rollback accounts (fee charged, nonce advanced) into
     /// the batch's view; nothing else it wrote is visible to later transactions.
     pub fn update_for_failed_transaction(&mut self, rollback: &RollbackAccounts) {
-        for (key, account) in rollback.iter() {
-            self.put(key, account);
-        }
+        self.update_with_committed_accounts(rollback.iter().map(|(key, account)| (key, account)));
     }
 
     /// How many times the source was read (each key at most once per batch).
