@@ -116,6 +116,11 @@ impl AccountLocks {
         self.locks.get(key).map_or(0, |counts| counts.readonly)
     }
 
+    /// How many accounts are locked (read or write).
+    pub fn len(&self) -> usize {
+        self.locks.len()
+    }
+
     /// Whether no lock is held.
     pub fn is_empty(&self) -> bool {
         self.locks.is_empty()

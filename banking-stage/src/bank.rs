@@ -1,6 +1,7 @@
 //! `Bank`: one slot's view of the chain: checks transactions, runs batches through
 //! `svm-lite` against the account store, commits them, and freezes into a bank hash.
 
+use std::borrow::Borrow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
@@ -111,8 +112,7 @@ impl Bank {
     ) -> Result<Self, BankError> {
         let accounts = Arc::new(AccountsDb::new_with_genesis(accounts)?);
         let mut blockhash_queue = BlockhashQueue::default();
-        // The "parent" blockhash of genesis: what its first transactions may name.
-        let genesis_blockhash = derive_blockhash(&Hash::default(), 0);
+        let genesis_blockhash = Self::first_blockhash();
         blockhash_queue.register(genesis_blockhash);
         Ok(Self::new(
             0,
@@ -182,6 +182,13 @@ impl Bank {
         }
     }
 
+    /// The blockhash every chain's first transactions name (the "parent" blockhash of
+    /// genesis). Fixed, so that a workload can be built before its genesis bank exists;
+    /// it stays valid for 150 slots.
+    pub fn first_blockhash() -> Hash {
+        derive_blockhash(&Hash::default(), 0)
+    }
+
     /// The bank's slot.
     pub fn slot(&self) -> Slot {
         self.slot
@@ -240,9 +247,9 @@ impl Bank {
     /// The bank's checks, per transaction: already committed (or listed twice in this
     /// batch) is `AlreadyProcessed`; a recent blockhash passes; any other blockhash must be
     /// a durable nonce (which the processor then verifies).
-    pub fn check_transactions(
+    pub fn check_transactions<T: Borrow<SanitizedTransaction>>(
         &self,
-        transactions: &[SanitizedTransaction],
+        transactions: &[T],
     ) -> Vec<Result<TransactionCheck, TransactionError>> {
         let status_cache = self
             .status_cache
@@ -252,6 +259,7 @@ impl Bank {
         transactions
             .iter()
             .map(|transaction| {
+                let transaction = transaction.borrow();
                 let signature = transaction.signature();
                 if status_cache.contains(signature) || !seen.insert(*signature) {
                     Err(TransactionError::AlreadyProcessed)
@@ -268,10 +276,10 @@ impl Bank {
     }
 
     /// Checks and runs a batch against the bank's current state (nothing is committed).
-    pub fn load_and_execute(
+    pub fn load_and_execute<T: Borrow<SanitizedTransaction>>(
         &self,
         programs: &ProgramRegistry,
-        transactions: &[SanitizedTransaction],
+        transactions: &[T],
         config: &ProcessingConfig<'_>,
     ) -> BatchOutput {
         let checks = self.check_transactions(transactions);
@@ -292,9 +300,9 @@ impl Bank {
     ///
     /// # Errors
     /// [`BankError::Frozen`] once the bank is frozen; the store's error.
-    pub fn commit(
+    pub fn commit<T: Borrow<SanitizedTransaction>>(
         &self,
-        transactions: &[SanitizedTransaction],
+        transactions: &[T],
         output: &BatchOutput,
     ) -> Result<CommitSummary, BankError> {
         let frozen = self.frozen.read().unwrap_or_else(PoisonError::into_inner);
@@ -306,6 +314,7 @@ impl Bank {
         let mut signatures = 0u64;
         for (transaction, result) in transactions.iter().zip(&output.results) {
             let Ok(processed) = result else { continue };
+            let transaction = transaction.borrow();
             writes.extend(processed.accounts().iter().cloned());
             summary.committed += 1;
             summary.succeeded += usize::from(processed.was_successful());
@@ -322,7 +331,7 @@ impl Bank {
                 .unwrap_or_else(PoisonError::into_inner);
             for (transaction, result) in transactions.iter().zip(&output.results) {
                 if result.is_ok() {
-                    status_cache.insert(*transaction.signature(), self.slot);
+                    status_cache.insert(*transaction.borrow().signature(), self.slot);
                 }
             }
         }

@@ -169,6 +169,15 @@ impl CostTracker {
             .unwrap_or(0)
     }
 
+    /// The largest cost charged to one writable account so far.
+    pub fn max_account_cost(&self) -> u64 {
+        self.cost_by_writable_account
+            .values()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
     /// New account data reserved so far.
     pub fn allocated_accounts_data_size(&self) -> u64 {
         self.allocated_accounts_data_size

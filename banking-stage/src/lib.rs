@@ -1,52 +1,86 @@
-//! The block-production pipeline: banks over the account store, and (to come) the central
-//! scheduler, the workers, the cost tracker and the program that runs them.
+//! The block-production pipeline: banks over the account store, a central scheduler
+//! thread, N consume workers, slots that end in blocks, and a sequential replayer that
+//! checks them.
 //!
-//! # What it holds today
-//! * [`Bank`]: one slot. It implements `svm-lite`'s account callback over
-//!   `accounts-db-lite`'s store, checks transactions before execution (already committed
-//!   or listed twice: `AlreadyProcessed`; a blockhash from the last 150 slots, else a
-//!   durable nonce the processor verifies), runs batches through `svm-lite`, commits them
-//!   (accounts in order, fees collected, signatures into the status cache), and freezes
-//!   into a bank hash over the parent hash, the state hash, the signature count and the
-//!   slot's blockhash. A child bank builds on a frozen parent; banks share one store and
-//!   one status cache (no forks).
-//! * [`BlockhashQueue`] and [`StatusCache`]: the age and replay checks' memory.
-//! * [`TransactionCost`] and [`CostTracker`]: a transaction's cost from its signatures (720
-//!   each), write locks (300 each), instruction data (1 per 4 bytes) and requested compute
-//!   units, and a block's running cost against its limits (60M per block, 12M per
-//!   writable account, 100 MB of new account data), reserved before execution and
-//!   settled with the units actually used.
-//! * [`TransactionContainer`]: the scheduler's bounded buffer, best compute-unit price
-//!   first (ties: earliest arrival); full, it drops the lowest.
-//! * [`GreedyScheduler`]: one scheduling pass over the container, best first: each
-//!   transaction goes, through `scheduling-utils`' thread-aware locks, to the
-//!   least-loaded worker that may take it ([`select_thread`]: units queued plus in flight,
-//!   then transactions, then lowest id), skipping workers at their in-flight cap, in
-//!   batches of up to [`MAX_BATCH_SIZE`]; what cannot go now returns to the container.
-//!   [`GreedyScheduler::complete`] unlocks exactly what a batch held and re-queues its
-//!   retryable transactions.
+//! # The algorithm
+//! Transactions arrive on a channel. The scheduler thread ([`run_pipeline`]) screens each
+//! one ([`screen`]: sanitized, every program known, valid compute-budget instructions, a
+//! cost an empty block could hold) and buffers it in a bounded [`TransactionContainer`],
+//! best compute-unit price first (full, it drops the lowest).
+//!
+//! Then, until the slot ends, it runs scheduling passes. A [`Scheduler`] (today the
+//! [`GreedyScheduler`]) takes up to `max_scan_per_pass` transactions best first and asks
+//! `scheduling-utils`' thread-aware locks for a worker that may take each one: a
+//! transaction whose accounts one worker already holds must go to that worker (its queue
+//! order serializes them); a free one goes to the least-loaded worker ([`select_thread`]:
+//! units queued plus in flight, then transactions, then lowest id), leaving out workers at
+//! their in-flight cap; one that would need two workers waits in the container. Batches of
+//! up to [`MAX_BATCH_SIZE`] go to per-worker channels as [`ConsumeWork`]; an
+//! [`InFlightTracker`] counts each worker's units and transactions.
+//!
+//! A consume worker ([`Consumer::consume`]) reserves each transaction's cost in the block
+//! ([`CostTracker`]: 60M units per block, 12M per writable account, 100 MB of new data),
+//! takes the execution-level [`AccountLocks`](accounts_db_lite::AccountLocks) for the
+//! batch, loads and executes it with `svm-lite`, commits it into the slot's [`Bank`],
+//! records the committed transactions as one [`Entry`], settles the cost with the units
+//! used, releases the locks and answers with a [`FinishedConsumeWork`]: one
+//! [`TransactionOutcome`] per transaction. The scheduler unlocks exactly what the batch
+//! held, puts `AccountInUse` transactions straight back, keeps cost-limited ones for the
+//! next slot, and counts drops by [`DropReason`].
+//!
+//! A slot ends at its deadline (400 ms), when a transaction does not fit in the block's
+//! cost limit, or when no transaction is left; the scheduler then waits for every batch in
+//! flight, the bank freezes, and a [`Block`] (slot, parent hash, entries, bank hash) comes
+//! out with its [`SlotMetrics`]. The next slot's bank builds on it.
 //!
 //! # Invariants
-//! * Lamports are conserved: the sum over all accounts plus every bank's collected fees
-//!   never changes.
-//! * A transaction is committed at most once: its signature enters the status cache in
-//!   the commit, and the check refuses a signature already there or repeated in a batch.
-//! * A frozen bank accepts no commit: [`Bank::freeze`] waits for commits in progress.
+//! * **The entries are a serial order.** A worker records an entry before it releases the
+//!   entry's locks, so two conflicting transactions are recorded in the order they ran;
+//!   non-conflicting ones commute. [`replay_sequentially`] therefore reaches the leader's
+//!   bank hash, for any number of workers and any timing.
+//! * **Lamports are conserved:** the sum over all accounts plus every bank's collected
+//!   fees never changes.
+//! * **Every transaction is accounted for:** committed, dropped with a reason, or still
+//!   buffered when the run stops.
+//! * **Nothing leaks:** after every batch, the worker has released its locks and its
+//!   unsettled cost reservations (a guard does it, even when execution panics); after
+//!   every slot, the scheduler's locks are empty.
+//! * **A transaction is committed at most once:** its signature enters the status cache
+//!   in the commit, and the bank's check refuses one already there.
+//! * **A frozen bank accepts no commit:** the scheduler drains in-flight work before it
+//!   freezes, and [`Bank::freeze`] waits for commits in progress.
 //!
-//! # What it does not know yet
-//! Threads and channels: the scheduler thread and its messages, the workers, the slot
-//! loop and the command-line program are the rest of this crate's issue.
+//! # Costs
+//! The scheduler thread does O(accounts) hash-table work per transaction per pass; a
+//! worker takes three short mutexes per batch (cost tracker, locks, recorder) besides the
+//! store's own, so contention stays per batch, not per transaction.
+//!
+//! # Seams
+//! [`Scheduler`] is the policy seam; the programs are `svm-lite`'s [`ProgramRegistry`]
+//! (svm_lite::ProgramRegistry); the store is `accounts-db-lite`'s.
 
 mod bank;
+mod block;
 mod blockhash_queue;
+mod consume_worker;
 mod cost_model;
 mod cost_tracker;
 mod greedy_scheduler;
+mod in_flight_tracker;
+mod messages;
+mod metrics;
+mod pipeline;
+mod scheduler;
+mod scheduler_controller;
+mod sequential_replay;
 mod status_cache;
 mod transaction_container;
+pub mod workload;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
+pub use block::{Block, Entry, WorkingSlot};
 pub use blockhash_queue::BlockhashQueue;
+pub use consume_worker::{ConsumeRequest, Consumer, run_consume_worker};
 pub use cost_model::{
     INSTRUCTION_DATA_BYTES_PER_UNIT, SIGNATURE_COST, TransactionCost, WRITE_LOCK_UNITS,
 };
@@ -54,9 +88,19 @@ pub use cost_tracker::{
     CostTracker, CostTrackerError, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS,
     MAX_WRITABLE_ACCOUNT_UNITS,
 };
-pub use greedy_scheduler::{
-    BufferedTransaction, ConsumeWork, GreedyScheduler, MAX_BATCH_SIZE, SchedulingSummary,
-    select_thread,
+pub use greedy_scheduler::{GreedyScheduler, MAX_BATCH_SIZE, select_thread};
+pub use in_flight_tracker::InFlightTracker;
+pub use messages::{
+    BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
+    TransactionOutcome,
 };
+pub use metrics::{DropCounts, SchedulingTotals, SlotEndReason, SlotMetrics};
+pub use pipeline::{
+    BlockLimits, MAX_WORKERS, PipelineConfig, PipelineError, PipelineOutput, SchedulerKind,
+    run_pipeline,
+};
+pub use scheduler::{Scheduler, SchedulingSummary};
+pub use scheduler_controller::screen;
+pub use sequential_replay::{ReplayError, replay_sequentially};
 pub use status_cache::StatusCache;
 pub use transaction_container::{Inserted, TransactionContainer, TransactionId};

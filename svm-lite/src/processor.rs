@@ -1,6 +1,8 @@
 //! The batch entry point: load, validate, execute and collect a batch of transactions, in
 //! order, against one account source.
 
+use std::borrow::Borrow;
+
 use sdk_lite::{
     AccountSharedData, Pubkey, ReadableAccount, SanitizedTransaction, TransactionError,
     WritableAccount, system_program,
@@ -167,25 +169,36 @@ pub enum TransactionCheck {
 ///
 /// # Panics
 /// If `check_results` and `transactions` differ in length (a caller bug).
-pub fn load_and_execute_sanitized_transactions<CB: TransactionProcessingCallback>(
+///
+/// `transactions` may be owned or shared (`Arc<SanitizedTransaction>`): a pipeline that
+/// hands the same transaction from thread to thread need not copy it to run it.
+pub fn load_and_execute_sanitized_transactions<CB, T>(
     callback: &CB,
     programs: &ProgramRegistry,
-    transactions: &[SanitizedTransaction],
+    transactions: &[T],
     check_results: &[Result<TransactionCheck, TransactionError>],
     environment: &ProcessingEnvironment,
     config: &ProcessingConfig<'_>,
-) -> Result<BatchOutput, CB::Error> {
+) -> Result<BatchOutput, CB::Error>
+where
+    CB: TransactionProcessingCallback,
+    T: Borrow<SanitizedTransaction>,
+{
     assert_eq!(
         transactions.len(),
         check_results.len(),
         "invariant: one check result per transaction"
     );
-    let capacity = transactions.iter().map(|tx| tx.account_keys().len()).sum();
+    let capacity = transactions
+        .iter()
+        .map(|tx| tx.borrow().account_keys().len())
+        .sum();
     let mut loader = AccountLoader::with_capacity(callback, capacity);
     let mut results = Vec::with_capacity(transactions.len());
     let mut timings = ExecutionTimings::default();
     let mut balances = config.recording.balances.then(BalanceCollector::default);
     for (transaction, check) in transactions.iter().zip(check_results) {
+        let transaction: &SanitizedTransaction = transaction.borrow();
         let pre_balances = match &balances {
             Some(_) => Some(current_balances(&mut loader, transaction)?),
             None => None,

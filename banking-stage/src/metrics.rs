@@ -1,0 +1,150 @@
+//! `SlotMetrics`: what the pipeline did in one leader slot.
+
+use std::fmt;
+use std::time::Duration;
+
+use accounts_db_lite::Slot;
+use sdk_lite::Hash;
+
+use crate::messages::DropReason;
+use crate::scheduler::SchedulingSummary;
+
+/// Dropped transactions by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DropCounts([u64; DropReason::ALL.len()]);
+
+impl DropCounts {
+    /// Counts one drop.
+    pub fn add(&mut self, reason: DropReason, count: u64) {
+        self.0[reason as usize] += count;
+    }
+
+    /// Drops for `reason`.
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.0[reason as usize]
+    }
+
+    /// All drops.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// `(reason, count)` for every reason with a non-zero count.
+    pub fn iter(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL
+            .into_iter()
+            .map(|reason| (reason, self.get(reason)))
+            .filter(|&(_, count)| count > 0)
+    }
+
+    /// Adds `other`'s counts.
+    pub fn merge(&mut self, other: &Self) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+}
+
+impl fmt::Display for DropCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (reason, count) in self.iter() {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{reason} {count}")?;
+        }
+        if first {
+            f.write_str("none")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a leader slot ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotEndReason {
+    /// Its time ran out.
+    Time,
+    /// A transaction did not fit in the block's cost limit.
+    BlockFull,
+    /// No transaction was left to schedule and none will come.
+    NoTransactions,
+}
+
+impl fmt::Display for SlotEndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Time => "time",
+            Self::BlockFull => "block full",
+            Self::NoTransactions => "no transactions",
+        })
+    }
+}
+
+/// What the pipeline did in one slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotMetrics {
+    /// The slot.
+    pub slot: Slot,
+    /// Transactions that arrived during the slot.
+    pub received: u64,
+    /// Transactions buffered when the slot ended (waiting for a later slot).
+    pub buffered: u64,
+    /// Scheduling passes' totals.
+    pub scheduling: SchedulingTotals,
+    /// Transactions sent back for another try because an account was in use.
+    pub retried_account_in_use: u64,
+    /// Transactions deferred to the next slot by the block's cost limits.
+    pub retried_cost_limit: u64,
+    /// Transactions committed (successfully or not).
+    pub committed: u64,
+    /// Of those, the ones whose instructions succeeded.
+    pub succeeded: u64,
+    /// Dropped transactions by reason.
+    pub dropped: DropCounts,
+    /// Compute units the committed transactions used.
+    pub compute_units: u64,
+    /// Fees the bank collected.
+    pub fees: u64,
+    /// The block's cost at the end, against its limit.
+    pub block_cost: u64,
+    /// The block's cost limit.
+    pub block_cost_limit: u64,
+    /// The largest cost charged to one writable account.
+    pub max_account_cost: u64,
+    /// New account data allocated.
+    pub allocated_data: u64,
+    /// Time the workers spent on batches, per worker.
+    pub worker_busy: Vec<Duration>,
+    /// The slot's wall time.
+    pub elapsed: Duration,
+    /// Why the slot ended.
+    pub end_reason: SlotEndReason,
+    /// The frozen bank's hash.
+    pub bank_hash: Hash,
+}
+
+/// The sum of a slot's scheduling passes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SchedulingTotals {
+    /// Passes run.
+    pub passes: u64,
+    /// Transactions handed to workers.
+    pub scheduled: u64,
+    /// Left in the buffer: accounts held on several workers.
+    pub unschedulable_conflicts: u64,
+    /// Left in the buffer: every allowed worker at its in-flight cap.
+    pub unschedulable_threads: u64,
+}
+
+impl SchedulingTotals {
+    /// Adds one pass.
+    pub fn add(&mut self, summary: &SchedulingSummary) {
+        self.passes += 1;
+        self.scheduled += summary.scheduled as u64;
+        self.unschedulable_conflicts += summary.unschedulable_conflicts as u64;
+        self.unschedulable_threads += summary.unschedulable_threads as u64;
+    }
+}

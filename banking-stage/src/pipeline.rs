@@ -1,0 +1,310 @@
+//! `run_pipeline`: the leader's block-production loop: a scheduler thread, N consume
+//! workers, and one slot after another.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use accounts_db_lite::{AccountLocks, Slot};
+use crossbeam_channel::{Receiver, unbounded};
+use sdk_lite::Transaction;
+use svm_lite::ProgramRegistry;
+use thiserror::Error;
+
+use crate::bank::{Bank, BankError};
+use crate::block::{Block, WorkingSlot};
+use crate::consume_worker::{Consumer, run_consume_worker};
+use crate::cost_tracker::{
+    CostTracker, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS, MAX_WRITABLE_ACCOUNT_UNITS,
+};
+use crate::greedy_scheduler::GreedyScheduler;
+use crate::metrics::{DropCounts, SlotMetrics};
+use crate::scheduler::Scheduler;
+use crate::scheduler_controller::SchedulerController;
+
+/// The most workers a pipeline may have (the thread-aware locks' limit).
+pub const MAX_WORKERS: usize = 64;
+
+/// Which scheduling policy the scheduler thread runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SchedulerKind {
+    /// [`GreedyScheduler`].
+    #[default]
+    Greedy,
+}
+
+/// A block's cost limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockLimits {
+    /// Cost units per block.
+    pub block_units: u64,
+    /// Cost units per writable account per block.
+    pub account_units: u64,
+    /// New account data per block, in bytes.
+    pub account_data_bytes: u64,
+}
+
+impl Default for BlockLimits {
+    fn default() -> Self {
+        Self {
+            block_units: MAX_BLOCK_UNITS,
+            account_units: MAX_WRITABLE_ACCOUNT_UNITS,
+            account_data_bytes: MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA,
+        }
+    }
+}
+
+impl BlockLimits {
+    fn tracker(&self) -> CostTracker {
+        CostTracker::new(
+            self.block_units,
+            self.account_units,
+            self.account_data_bytes,
+        )
+    }
+}
+
+/// How the pipeline runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// Consume workers (1..=64).
+    pub num_workers: usize,
+    /// The scheduling policy.
+    pub scheduler: SchedulerKind,
+    /// A slot's time (Solana: 400 ms).
+    pub slot_duration: Duration,
+    /// Stop after this many slots even if transactions remain (`None`: run until the
+    /// input is closed and everything buffered is done).
+    pub max_slots: Option<u64>,
+    /// Transactions the scheduler buffers at most.
+    pub buffer_capacity: usize,
+    /// Transactions one scheduling pass looks at, at most.
+    pub max_scan_per_pass: usize,
+    /// Estimated compute units in flight per worker, at most.
+    pub max_in_flight_units_per_worker: u64,
+    /// The block's cost limits.
+    pub block_limits: BlockLimits,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            num_workers: 4,
+            scheduler: SchedulerKind::Greedy,
+            slot_duration: Duration::from_millis(400),
+            max_slots: None,
+            buffer_capacity: 100_000,
+            max_scan_per_pass: 1_000,
+            max_in_flight_units_per_worker: 2_000_000,
+            block_limits: BlockLimits::default(),
+        }
+    }
+}
+
+/// Why the pipeline could not run.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// The worker count is out of range.
+    #[error("{0} workers: a pipeline has 1 to {MAX_WORKERS}")]
+    WorkerCount(usize),
+    /// The parent bank is not frozen.
+    #[error("the starting bank of slot {0} is not frozen")]
+    ParentNotFrozen(Slot),
+    /// A bank refused an operation.
+    #[error(transparent)]
+    Bank(#[from] BankError),
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct PipelineOutput {
+    /// The blocks, in slot order.
+    pub blocks: Vec<Block>,
+    /// Per-slot metrics, in slot order.
+    pub slots: Vec<SlotMetrics>,
+    /// The last frozen bank.
+    pub last_bank: Arc<Bank>,
+    /// Transactions still buffered when the run stopped.
+    pub still_buffered: u64,
+    /// Execution-level locks still held after the workers stopped (0 unless a bug).
+    pub leftover_account_locks: usize,
+}
+
+impl PipelineOutput {
+    /// Transactions received in all slots.
+    pub fn received(&self) -> u64 {
+        self.slots.iter().map(|slot| slot.received).sum()
+    }
+
+    /// Transactions committed in all slots.
+    pub fn committed(&self) -> u64 {
+        self.slots.iter().map(|slot| slot.committed).sum()
+    }
+
+    /// Drops by reason over all slots.
+    pub fn dropped(&self) -> DropCounts {
+        let mut total = DropCounts::default();
+        for slot in &self.slots {
+            total.merge(&slot.dropped);
+        }
+        total
+    }
+}
+
+/// Runs the leader pipeline from the frozen bank `parent`: transactions arrive on `input`;
+/// one slot after another, the scheduler thread (this thread) buffers and schedules them
+/// onto `config.num_workers` consume workers, and each slot ends in a [`Block`]. Stops when
+/// `input` is closed and drained, or after `config.max_slots` slots. `on_slot` sees each
+/// slot's metrics as it ends (for progress reports).
+///
+/// # Errors
+/// A bad configuration, or an unfrozen parent.
+pub fn run_pipeline(
+    parent: Arc<Bank>,
+    programs: Arc<ProgramRegistry>,
+    config: &PipelineConfig,
+    input: Receiver<Transaction>,
+    mut on_slot: impl FnMut(&SlotMetrics),
+) -> Result<PipelineOutput, PipelineError> {
+    if !(1..=MAX_WORKERS).contains(&config.num_workers) {
+        return Err(PipelineError::WorkerCount(config.num_workers));
+    }
+    if parent.hash().is_none() {
+        return Err(PipelineError::ParentNotFrozen(parent.slot()));
+    }
+    let account_locks = Arc::new(Mutex::new(AccountLocks::default()));
+    let consumer = Consumer::new(Arc::clone(&programs), Arc::clone(&account_locks));
+    let (finished_sender, finished_receiver) = unbounded();
+    let mut worker_senders = Vec::with_capacity(config.num_workers);
+    let mut worker_receivers = Vec::with_capacity(config.num_workers);
+    for _ in 0..config.num_workers {
+        let (sender, receiver) = unbounded();
+        worker_senders.push(sender);
+        worker_receivers.push(receiver);
+    }
+    let scheduler: Box<dyn Scheduler> = match config.scheduler {
+        SchedulerKind::Greedy => Box::new(GreedyScheduler::new(
+            config.num_workers,
+            config.max_in_flight_units_per_worker,
+        )),
+    };
+    let mut controller = SchedulerController::new(
+        scheduler,
+        config.buffer_capacity,
+        input,
+        worker_senders,
+        finished_receiver,
+        Arc::clone(&programs),
+        config.block_limits.tracker(),
+        config.max_scan_per_pass,
+    );
+
+    let result = std::thread::scope(|scope| {
+        for (index, receiver) in worker_receivers.into_iter().enumerate() {
+            let consumer = consumer.clone();
+            let finished = finished_sender.clone();
+            std::thread::Builder::new()
+                .name(format!("consume-{index}"))
+                .spawn_scoped(scope, move || {
+                    run_consume_worker(&consumer, &receiver, &finished)
+                })
+                .expect("invariant: the OS can start a worker thread");
+        }
+        drop(finished_sender);
+        let result = produce_slots(parent, &mut controller, config, &mut on_slot);
+        // Closing the workers' channels ends their loops; the scope joins them.
+        drop(controller);
+        result
+    });
+    let (blocks, slots, last_bank, still_buffered) = result?;
+    let leftover_account_locks = account_locks
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    Ok(PipelineOutput {
+        blocks,
+        slots,
+        last_bank,
+        still_buffered,
+        leftover_account_locks,
+    })
+}
+
+type Produced = (Vec<Block>, Vec<SlotMetrics>, Arc<Bank>, u64);
+
+fn produce_slots(
+    mut parent: Arc<Bank>,
+    controller: &mut SchedulerController,
+    config: &PipelineConfig,
+    on_slot: &mut impl FnMut(&SlotMetrics),
+) -> Result<Produced, PipelineError> {
+    let mut blocks = Vec::new();
+    let mut slots = Vec::new();
+    loop {
+        if config
+            .max_slots
+            .is_some_and(|max| slots.len() as u64 >= max)
+            || (!slots.is_empty() && controller.is_done())
+        {
+            break;
+        }
+        let start = Instant::now();
+        let bank = Arc::new(Bank::new_from_parent(&parent, parent.slot() + 1)?);
+        let working = Arc::new(WorkingSlot::new(
+            Arc::clone(&bank),
+            config.block_limits.tracker(),
+        ));
+        let (activity, end_reason) = controller.run_slot(&working, start + config.slot_duration);
+        let bank_hash = bank.freeze();
+        let entries = working.take_entries();
+        let (block_cost, block_cost_limit, max_account_cost, allocated_data) = working
+            .with_cost_tracker(|tracker| {
+                (
+                    tracker.block_cost(),
+                    tracker.block_cost_limit(),
+                    tracker.max_account_cost(),
+                    tracker.allocated_accounts_data_size(),
+                )
+            });
+        let metrics = SlotMetrics {
+            slot: bank.slot(),
+            received: activity.received,
+            buffered: controller.waiting() as u64,
+            scheduling: activity.scheduling,
+            retried_account_in_use: activity.retried_account_in_use,
+            retried_cost_limit: activity.retried_cost_limit,
+            committed: activity.committed,
+            succeeded: activity.succeeded,
+            dropped: activity.dropped,
+            compute_units: activity.compute_units,
+            fees: bank.collected_fees(),
+            block_cost,
+            block_cost_limit,
+            max_account_cost,
+            allocated_data,
+            worker_busy: activity
+                .worker_busy_ns
+                .iter()
+                .map(|&ns| Duration::from_nanos(ns))
+                .collect(),
+            elapsed: start.elapsed(),
+            end_reason,
+            bank_hash,
+        };
+        log::debug!(
+            "slot {} ended ({end_reason}): {} committed, bank hash {bank_hash}",
+            metrics.slot,
+            metrics.committed
+        );
+        on_slot(&metrics);
+        blocks.push(Block {
+            slot: bank.slot(),
+            parent_hash: bank.parent_hash(),
+            entries,
+            bank_hash,
+        });
+        slots.push(metrics);
+        parent = bank;
+    }
+    let still_buffered = controller.waiting() as u64;
+    Ok((blocks, slots, parent, still_buffered))
+}

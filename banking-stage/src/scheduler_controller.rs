@@ -1,0 +1,310 @@
+//! `SchedulerController`: the scheduler thread's loop: intake, scheduling passes, worker
+//! answers, and the end of each slot.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
+use sdk_lite::{SanitizedTransaction, Transaction};
+use svm_lite::{ProgramRegistry, compute_budget_limits};
+
+use crate::block::WorkingSlot;
+use crate::consume_worker::ConsumeRequest;
+use crate::cost_model::TransactionCost;
+use crate::cost_tracker::{CostTracker, CostTrackerError};
+use crate::messages::{
+    BufferedTransaction, DropReason, FinishedConsumeWork, RetryReason, TransactionOutcome,
+};
+use crate::metrics::{DropCounts, SchedulingTotals, SlotEndReason};
+use crate::scheduler::Scheduler;
+use crate::transaction_container::{Inserted, TransactionContainer, TransactionId};
+
+/// Most transactions taken off the input channel between two scheduling passes, so a flood
+/// of arrivals cannot starve the workers.
+const MAX_RECEIVE_PER_ITERATION: usize = 4_096;
+
+/// What the controller did during one slot (the pipeline adds the bank's side).
+#[derive(Debug, Default)]
+pub(crate) struct SlotActivity {
+    pub(crate) received: u64,
+    pub(crate) scheduling: SchedulingTotals,
+    pub(crate) retried_account_in_use: u64,
+    pub(crate) retried_cost_limit: u64,
+    pub(crate) committed: u64,
+    pub(crate) succeeded: u64,
+    pub(crate) compute_units: u64,
+    pub(crate) dropped: DropCounts,
+    pub(crate) worker_busy_ns: Vec<u64>,
+}
+
+/// The scheduler thread's state across slots.
+#[derive(Debug)]
+pub(crate) struct SchedulerController {
+    scheduler: Box<dyn Scheduler>,
+    container: TransactionContainer<BufferedTransaction>,
+    /// Transactions that did not fit in this slot's block: back at the next slot.
+    deferred: Vec<(TransactionId, u64, BufferedTransaction)>,
+    input: Receiver<Transaction>,
+    input_closed: bool,
+    workers: Vec<Sender<ConsumeRequest>>,
+    finished: Receiver<FinishedConsumeWork>,
+    programs: Arc<ProgramRegistry>,
+    /// Limits of an empty block: a transaction over them can never be included.
+    empty_block: CostTracker,
+    max_scan: usize,
+}
+
+impl SchedulerController {
+    #[allow(clippy::too_many_arguments)] // one constructor, called once, by the pipeline
+    pub(crate) fn new(
+        scheduler: Box<dyn Scheduler>,
+        buffer_capacity: usize,
+        input: Receiver<Transaction>,
+        workers: Vec<Sender<ConsumeRequest>>,
+        finished: Receiver<FinishedConsumeWork>,
+        programs: Arc<ProgramRegistry>,
+        empty_block: CostTracker,
+        max_scan: usize,
+    ) -> Self {
+        Self {
+            scheduler,
+            container: TransactionContainer::with_capacity(buffer_capacity),
+            deferred: Vec::new(),
+            input,
+            input_closed: false,
+            workers,
+            finished,
+            programs,
+            empty_block,
+            max_scan,
+        }
+    }
+
+    /// Whether the run is over: no more input, nothing buffered or deferred.
+    pub(crate) fn is_done(&self) -> bool {
+        self.input_closed && self.container.is_empty() && self.deferred.is_empty()
+    }
+
+    /// Transactions still waiting (buffered or deferred).
+    pub(crate) fn waiting(&self) -> usize {
+        self.container.len() + self.deferred.len()
+    }
+
+    /// Runs the scheduler for one slot until `deadline`, a full block, or the end of the
+    /// input; then waits for every batch in flight. Returns what it did and why it ended.
+    pub(crate) fn run_slot(
+        &mut self,
+        slot: &Arc<WorkingSlot>,
+        deadline: Instant,
+    ) -> (SlotActivity, SlotEndReason) {
+        let mut activity = SlotActivity {
+            worker_busy_ns: vec![0; self.workers.len()],
+            ..SlotActivity::default()
+        };
+        for (id, priority, transaction) in std::mem::take(&mut self.deferred) {
+            if self.container.reinsert(id, transaction, priority).is_some() {
+                activity.dropped.add(DropReason::BufferFull, 1);
+            }
+        }
+        let mut block_full = false;
+        let end_reason = loop {
+            self.receive_transactions(&mut activity);
+            while let Ok(finished) = self.finished.try_recv() {
+                block_full |= self.handle_finished(finished, &mut activity);
+            }
+            if block_full {
+                break SlotEndReason::BlockFull;
+            }
+            if Instant::now() >= deadline {
+                break SlotEndReason::Time;
+            }
+            if self.input_closed && self.container.is_empty() && self.scheduler.is_idle() {
+                break SlotEndReason::NoTransactions;
+            }
+            if !self.container.is_empty() {
+                let programs = &self.programs;
+                let units_of =
+                    |transaction: &SanitizedTransaction| estimated_units(transaction, programs);
+                let (batches, summary) =
+                    self.scheduler
+                        .schedule(&mut self.container, self.max_scan, &units_of);
+                activity.scheduling.add(&summary);
+                let sent_any = !batches.is_empty();
+                for work in batches {
+                    let worker = work.worker;
+                    let request = ConsumeRequest {
+                        work,
+                        slot: Arc::clone(slot),
+                    };
+                    if let Err(unsent) = self.workers[worker].send(request) {
+                        // The worker is gone (its thread ended): treat the batch as
+                        // returned untouched, so its locks are released and its
+                        // transactions retried elsewhere.
+                        log::error!("worker {worker} is gone; its batch is rescheduled");
+                        let work = unsent.into_inner().work;
+                        let all: Vec<usize> = (0..work.transactions.len()).collect();
+                        self.scheduler.complete(work, &all, &mut self.container);
+                    }
+                }
+                if sent_any {
+                    continue;
+                }
+            }
+            // Nothing to do until a worker answers or a transaction arrives.
+            self.wait_for_event(deadline, &mut activity, &mut block_full);
+        };
+        // Drain: every batch in flight comes back before the bank freezes.
+        while !self.scheduler.is_idle() {
+            match self.finished.recv() {
+                Ok(finished) => {
+                    self.handle_finished(finished, &mut activity);
+                }
+                Err(_) => panic!("invariant: the workers outlive the scheduler thread"),
+            }
+        }
+        (activity, end_reason)
+    }
+
+    /// Blocks until a worker answers, a transaction arrives, or `deadline` (at most 10 ms,
+    /// so the input's closing is noticed).
+    fn wait_for_event(
+        &mut self,
+        deadline: Instant,
+        activity: &mut SlotActivity,
+        block_full: &mut bool,
+    ) {
+        let timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(10));
+        let mut select = Select::new();
+        let finished_index = select.recv(&self.finished);
+        let input_index = (!self.input_closed).then(|| select.recv(&self.input));
+        let Ok(operation) = select.select_timeout(timeout) else {
+            return;
+        };
+        let index = operation.index();
+        if index == finished_index {
+            if let Ok(finished) = operation.recv(&self.finished) {
+                *block_full |= self.handle_finished(finished, activity);
+            }
+        } else if Some(index) == input_index {
+            match operation.recv(&self.input) {
+                Ok(transaction) => {
+                    activity.received += 1;
+                    self.intake(transaction, activity);
+                }
+                Err(_) => self.input_closed = true,
+            }
+        }
+    }
+
+    /// Takes what waits on the input channel (bounded per call).
+    fn receive_transactions(&mut self, activity: &mut SlotActivity) {
+        for _ in 0..MAX_RECEIVE_PER_ITERATION {
+            match self.input.try_recv() {
+                Ok(transaction) => {
+                    activity.received += 1;
+                    self.intake(transaction, activity);
+                }
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.input_closed = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sanitizes and buffers one arriving transaction, or drops it with its reason.
+    fn intake(&mut self, transaction: Transaction, activity: &mut SlotActivity) {
+        match screen(transaction, &self.programs, &self.empty_block) {
+            Err(reason) => activity.dropped.add(reason, 1),
+            Ok((transaction, priority)) => {
+                match self.container.insert(Arc::new(transaction), priority) {
+                    Inserted::Buffered(_) => {}
+                    Inserted::BufferedDropping(..) | Inserted::Dropped(_) => {
+                        activity.dropped.add(DropReason::BufferFull, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles a worker's answer; returns whether the block is full.
+    fn handle_finished(
+        &mut self,
+        finished: FinishedConsumeWork,
+        activity: &mut SlotActivity,
+    ) -> bool {
+        let FinishedConsumeWork {
+            work,
+            outcomes,
+            busy_ns,
+        } = finished;
+        activity.worker_busy_ns[work.worker] += busy_ns;
+        let mut retry_now = Vec::new();
+        let mut block_full = false;
+        for (index, outcome) in outcomes.iter().enumerate() {
+            match *outcome {
+                TransactionOutcome::Committed { succeeded, units } => {
+                    activity.committed += 1;
+                    activity.succeeded += u64::from(succeeded);
+                    activity.compute_units += units;
+                }
+                TransactionOutcome::Retry(RetryReason::AccountInUse) => {
+                    activity.retried_account_in_use += 1;
+                    retry_now.push(index);
+                }
+                TransactionOutcome::Retry(
+                    reason @ (RetryReason::CostLimit(_) | RetryReason::SlotEnded),
+                ) => {
+                    activity.retried_cost_limit += 1;
+                    block_full |= reason
+                        == RetryReason::CostLimit(CostTrackerError::WouldExceedBlockMaxLimit);
+                    let (id, priority, _) = work.ids[index];
+                    self.deferred
+                        .push((id, priority, Arc::clone(&work.transactions[index])));
+                }
+                TransactionOutcome::Dropped(reason) => activity.dropped.add(reason, 1),
+            }
+        }
+        self.scheduler
+            .complete(work, &retry_now, &mut self.container);
+        block_full
+    }
+}
+
+/// The intake checks: sanitizes `transaction` and returns it with its priority (its
+/// compute-unit price), or the reason to drop it: malformed, a program this node does not
+/// have, invalid compute-budget instructions, or a cost no block could hold.
+pub fn screen(
+    transaction: Transaction,
+    programs: &ProgramRegistry,
+    empty_block: &CostTracker,
+) -> Result<(SanitizedTransaction, u64), DropReason> {
+    let transaction =
+        SanitizedTransaction::try_new(transaction).map_err(|_| DropReason::Malformed)?;
+    if transaction
+        .instructions_iter()
+        .any(|(program_id, _)| programs.get(program_id).is_none())
+    {
+        return Err(DropReason::UnknownProgram);
+    }
+    let limits = compute_budget_limits(&transaction, |program| programs.is_builtin(program))
+        .map_err(|_| DropReason::InvalidComputeBudget)?;
+    let cost = TransactionCost::new(&transaction, &limits);
+    empty_block
+        .would_fit(&cost)
+        .map_err(|_| DropReason::TooExpensive)?;
+    Ok((transaction, limits.compute_unit_price))
+}
+
+/// The scheduler's estimate of a transaction's cost: what the cost model would reserve.
+pub(crate) fn estimated_units(
+    transaction: &SanitizedTransaction,
+    programs: &ProgramRegistry,
+) -> u64 {
+    compute_budget_limits(transaction, |program| programs.is_builtin(program))
+        .map(|limits| TransactionCost::new(transaction, &limits).sum())
+        .unwrap_or(0)
+}

@@ -1,0 +1,104 @@
+//! `replay_sequentially`: the reference replayer: one thread runs a chain of blocks entry by
+//! entry, in order, and checks each bank hash.
+
+use std::sync::Arc;
+
+use accounts_db_lite::Slot;
+use sdk_lite::{Hash, Signature, TransactionError};
+use svm_lite::{ProcessingConfig, ProgramRegistry};
+use thiserror::Error;
+
+use crate::bank::{Bank, BankError};
+use crate::block::Block;
+
+/// Why a chain of blocks did not replay to the declared state.
+#[derive(Debug, Error)]
+pub enum ReplayError {
+    /// The block does not build on the bank it is replayed on.
+    #[error("block of slot {slot} names parent hash {declared}, but its parent's hash is {actual}")]
+    ParentMismatch {
+        /// The block's slot.
+        slot: Slot,
+        /// The parent hash the block names.
+        declared: Hash,
+        /// The parent bank's hash.
+        actual: Hash,
+    },
+    /// A transaction of the block could not be committed (a leader never records such a
+    /// transaction, so the block is invalid).
+    #[error("slot {slot}: transaction {signature} cannot be in a block: {error}")]
+    UncommittableTransaction {
+        /// The block's slot.
+        slot: Slot,
+        /// The transaction's first signature.
+        signature: Signature,
+        /// Why it cannot be committed.
+        error: Box<TransactionError>,
+    },
+    /// The replayed bank hash differs from the block's.
+    #[error("slot {slot}: replayed bank hash {actual} differs from the block's {declared}")]
+    HashMismatch {
+        /// The block's slot.
+        slot: Slot,
+        /// The hash the block declares.
+        declared: Hash,
+        /// The hash replay computed.
+        actual: Hash,
+    },
+    /// A bank refused an operation (an unfrozen parent, a slot out of order).
+    #[error(transparent)]
+    Bank(#[from] BankError),
+}
+
+/// Replays `blocks` in order on one thread, starting from the frozen bank `parent`: each
+/// block's entries run in order, each entry as one batch, exactly as the leader recorded
+/// them. Returns the last bank.
+///
+/// # Errors
+/// The first block that does not build on its parent, holds a transaction that cannot be
+/// committed, or freezes to a different hash than it declares. Banks share their store, so
+/// a rejected block's earlier entries stay applied: replay from a fresh genesis.
+pub fn replay_sequentially(
+    parent: Arc<Bank>,
+    programs: &ProgramRegistry,
+    blocks: &[Block],
+) -> Result<Arc<Bank>, ReplayError> {
+    let mut parent = parent;
+    for block in blocks {
+        let parent_hash = parent.hash().ok_or(BankError::ParentNotFrozen {
+            slot: parent.slot(),
+        })?;
+        if parent_hash != block.parent_hash {
+            return Err(ReplayError::ParentMismatch {
+                slot: block.slot,
+                declared: block.parent_hash,
+                actual: parent_hash,
+            });
+        }
+        let bank = Arc::new(Bank::new_from_parent(&parent, block.slot)?);
+        for entry in &block.entries {
+            let output =
+                bank.load_and_execute(programs, &entry.transactions, &ProcessingConfig::default());
+            for (transaction, result) in entry.transactions.iter().zip(&output.results) {
+                if let Err(error) = result {
+                    return Err(ReplayError::UncommittableTransaction {
+                        slot: block.slot,
+                        signature: *transaction.signature(),
+                        error: Box::new(error.clone()),
+                    });
+                }
+            }
+            bank.commit(&entry.transactions, &output)?;
+        }
+        let actual = bank.freeze();
+        if actual != block.bank_hash {
+            return Err(ReplayError::HashMismatch {
+                slot: block.slot,
+                declared: block.bank_hash,
+                actual,
+            });
+        }
+        parent = bank;
+    }
+    Ok(parent)
+}
