@@ -171,7 +171,8 @@ impl FromStr for ConflictPattern {
 pub struct TransactionMix {
     /// System transfers.
     pub transfer: u32,
-    /// Bench-program work ([`WorkloadConfig::bench_units`] compute units each).
+    /// Bench-program work ([`WorkloadConfig::bench_units`] compute units each), then a
+    /// write of a random value to the same state account.
     pub bench: u32,
     /// Durable-nonce transactions (advance a nonce, then transfer).
     pub nonce: u32,
@@ -571,8 +572,14 @@ impl<'a> Generator<'a> {
                 let units = self.config.bench_units;
                 let mut work = BenchInstruction::Work { units }.to_instruction(&state);
                 work.accounts.extend(self.reads());
-                let [limit, price] = self.budget(units);
-                let message = Message::new(&[limit, price, work], Some(payer), self.blockhash);
+                // Then a random value: the last writer wins, so the state depends on the
+                // order conflicting transactions ran in (work alone would commute).
+                let value = self.rng.next_u64();
+                let write = BenchInstruction::Write { value }.to_instruction(&state);
+                let [limit, price] = self
+                    .budget(units.saturating_add(svm_lite::bench_program::UNITS_PER_HASH as u32));
+                let message =
+                    Message::new(&[limit, price, work, write], Some(payer), self.blockhash);
                 self.sign(message)
             }
             TransactionKind::Nonce => {
@@ -671,5 +678,109 @@ impl<'a> Generator<'a> {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pattern: ConflictPattern) -> WorkloadConfig {
+        WorkloadConfig {
+            transactions: 2_000,
+            pattern,
+            ..WorkloadConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_same_config_gives_the_same_workload() {
+        let a = Workload::generate(&config(ConflictPattern::None));
+        let b = Workload::generate(&config(ConflictPattern::None));
+        assert_eq!(a.transactions, b.transactions);
+        assert_eq!(a.genesis, b.genesis);
+        let other = Workload::generate(&WorkloadConfig {
+            seed: 43,
+            ..config(ConflictPattern::None)
+        });
+        assert_ne!(a.transactions, other.transactions);
+    }
+
+    #[test]
+    fn patterns_round_trip_through_text() {
+        for pattern in ConflictPattern::all() {
+            assert_eq!(pattern.to_string().parse::<ConflictPattern>(), Ok(pattern));
+        }
+        assert_eq!(
+            "hotspot".parse(),
+            Ok(ConflictPattern::HotSpot {
+                percent: 50,
+                hot_accounts: 4
+            })
+        );
+        for bad in [
+            "",
+            "zipf:0",
+            "hotspot:101",
+            "chain:3",
+            "uniform:x",
+            "zipf:10:-1",
+        ] {
+            assert!(bad.parse::<ConflictPattern>().is_err(), "{bad:?}");
+        }
+    }
+
+    /// Writes per account, most written first.
+    fn write_counts(workload: &Workload) -> Vec<usize> {
+        let mut counts = ahash::AHashMap::new();
+        for transaction in &workload.transactions {
+            let Ok(sanitized) = sdk_lite::SanitizedTransaction::try_new(transaction.clone()) else {
+                continue;
+            };
+            for (key, writable) in sanitized.lock_requests() {
+                if writable {
+                    *counts.entry(*key).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut counts: Vec<usize> = counts.into_values().collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        counts
+    }
+
+    #[test]
+    fn patterns_shape_the_conflicts() {
+        let only = |pattern| {
+            Workload::generate(&WorkloadConfig {
+                mix: TransactionMix::TRANSFERS,
+                ..config(pattern)
+            })
+        };
+        assert_eq!(write_counts(&only(ConflictPattern::None))[0], 1);
+        assert_eq!(write_counts(&only(ConflictPattern::Chain))[0], 2_000);
+        let zipf = write_counts(&only(ConflictPattern::Zipf {
+            accounts: 1_000,
+            exponent: 1.1,
+        }));
+        // Zipf(1.1) over 1,000 accounts: the top account draws about 1/H(1000, 1.1) of
+        // the transactions, roughly 19%.
+        assert!((250..500).contains(&zipf[0]), "{}", zipf[0]);
+        let hot = write_counts(&only(ConflictPattern::HotSpot {
+            percent: 40,
+            hot_accounts: 2,
+        }));
+        let hot_total = hot[0] + hot[1];
+        assert!((700..900).contains(&hot_total), "{hot_total}");
+        assert_eq!(hot[2], 1, "cold transactions write their own accounts");
+    }
+
+    #[test]
+    fn the_mix_is_respected() {
+        let workload = Workload::generate(&config(ConflictPattern::None));
+        let share = |kind| workload.count(kind) as f64 / 2_000.0;
+        assert!((0.45..0.55).contains(&share(TransactionKind::Transfer)));
+        assert!((0.25..0.35).contains(&share(TransactionKind::Bench)));
+        assert!((0.07..0.13).contains(&share(TransactionKind::Failing)));
+        assert!((0.03..0.07).contains(&(workload.bad_count() as f64 / 2_000.0)));
     }
 }

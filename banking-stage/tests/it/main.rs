@@ -2,4 +2,5 @@
 
 mod bank;
 mod cost;
+mod pipeline;
 mod scheduler;
