@@ -167,6 +167,10 @@ impl Scheduler for GreedyScheduler {
         self.locks.is_empty() && self.in_flight.is_empty()
     }
 
+    fn num_workers(&self) -> usize {
+        self.locks.num_threads()
+    }
+
     fn name(&self) -> &'static str {
         "greedy"
     }

@@ -97,7 +97,7 @@ pub use messages::{
 pub use metrics::{DropCounts, SchedulingTotals, SlotEndReason, SlotMetrics};
 pub use pipeline::{
     BlockLimits, MAX_WORKERS, PipelineConfig, PipelineError, PipelineOutput, SchedulerKind,
-    run_pipeline,
+    run_pipeline, run_pipeline_with_scheduler,
 };
 pub use scheduler::{Scheduler, SchedulingSummary};
 pub use scheduler_controller::screen;

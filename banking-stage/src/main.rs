@@ -29,7 +29,7 @@ use svm_lite::ProgramRegistry;
 #[command(version, about)]
 struct Args {
     /// Consume workers (1..=64).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     workers: usize,
     /// The scheduling policy.
     #[arg(long, value_enum, default_value_t = SchedulerArg::Greedy)]
@@ -65,6 +65,16 @@ struct Args {
 enum SchedulerArg {
     /// Best price first, each transaction to the least-loaded worker that may take it.
     Greedy,
+}
+
+fn parse_workers(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(workers) if (1..=banking_stage::MAX_WORKERS).contains(&workers) => Ok(workers),
+        _ => Err(format!(
+            "{text:?}: expected a number of workers from 1 to {}",
+            banking_stage::MAX_WORKERS
+        )),
+    }
 }
 
 fn parse_mix(text: &str) -> Result<TransactionMix, String> {

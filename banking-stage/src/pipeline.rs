@@ -106,6 +106,14 @@ pub enum PipelineError {
     /// The worker count is out of range.
     #[error("{0} workers: a pipeline has 1 to {MAX_WORKERS}")]
     WorkerCount(usize),
+    /// The scheduler was built for another number of workers.
+    #[error("the scheduler schedules for {scheduler} workers, the pipeline has {pipeline}")]
+    SchedulerWorkers {
+        /// The scheduler's worker count.
+        scheduler: usize,
+        /// The configured worker count.
+        pipeline: usize,
+    },
     /// The parent bank is not frozen.
     #[error("the starting bank of slot {0} is not frozen")]
     ParentNotFrozen(Slot),
@@ -163,10 +171,41 @@ pub fn run_pipeline(
     programs: Arc<ProgramRegistry>,
     config: &PipelineConfig,
     input: Receiver<Transaction>,
+    on_slot: impl FnMut(&SlotMetrics),
+) -> Result<PipelineOutput, PipelineError> {
+    if !(1..=MAX_WORKERS).contains(&config.num_workers) {
+        return Err(PipelineError::WorkerCount(config.num_workers));
+    }
+    let scheduler: Box<dyn Scheduler> = match config.scheduler {
+        SchedulerKind::Greedy => Box::new(GreedyScheduler::new(
+            config.num_workers,
+            config.max_in_flight_units_per_worker,
+        )),
+    };
+    run_pipeline_with_scheduler(parent, programs, config, scheduler, input, on_slot)
+}
+
+/// [`run_pipeline`] with a caller's own scheduling policy (`config.scheduler` is ignored).
+/// `scheduler` must have been built for `config.num_workers` workers.
+///
+/// # Errors
+/// A bad configuration, or an unfrozen parent.
+pub fn run_pipeline_with_scheduler(
+    parent: Arc<Bank>,
+    programs: Arc<ProgramRegistry>,
+    config: &PipelineConfig,
+    scheduler: Box<dyn Scheduler>,
+    input: Receiver<Transaction>,
     mut on_slot: impl FnMut(&SlotMetrics),
 ) -> Result<PipelineOutput, PipelineError> {
     if !(1..=MAX_WORKERS).contains(&config.num_workers) {
         return Err(PipelineError::WorkerCount(config.num_workers));
+    }
+    if scheduler.num_workers() != config.num_workers {
+        return Err(PipelineError::SchedulerWorkers {
+            scheduler: scheduler.num_workers(),
+            pipeline: config.num_workers,
+        });
     }
     if parent.hash().is_none() {
         return Err(PipelineError::ParentNotFrozen(parent.slot()));
@@ -181,12 +220,6 @@ pub fn run_pipeline(
         worker_senders.push(sender);
         worker_receivers.push(receiver);
     }
-    let scheduler: Box<dyn Scheduler> = match config.scheduler {
-        SchedulerKind::Greedy => Box::new(GreedyScheduler::new(
-            config.num_workers,
-            config.max_in_flight_units_per_worker,
-        )),
-    };
     let mut controller = SchedulerController::new(
         scheduler,
         config.buffer_capacity,

@@ -48,6 +48,9 @@ pub trait Scheduler: Send + std::fmt::Debug {
     /// Whether nothing is in flight and no lock is held.
     fn is_idle(&self) -> bool;
 
+    /// The number of workers it schedules for.
+    fn num_workers(&self) -> usize;
+
     /// The policy's name, for reports.
     fn name(&self) -> &'static str;
 }
