@@ -61,8 +61,31 @@ impl Consumer {
     /// [`DropReason::Panicked`]; nothing of them is committed, and their locks and cost
     /// reservations are released.
     pub fn consume(&self, slot: &WorkingSlot, work: &ConsumeWork) -> Vec<TransactionOutcome> {
+        let mut outcomes = vec![None; work.transactions.len()];
+        self.consume_into(slot, work, &mut outcomes);
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.expect("invariant: every transaction of a batch gets an outcome")
+            })
+            .collect()
+    }
+
+    /// [`consume`](Self::consume), writing each outcome into `outcomes` (one slot per
+    /// transaction, `None` on entry) as soon as it is known, so that a caller that
+    /// catches a panic still knows which transactions were committed.
+    pub fn consume_into(
+        &self,
+        slot: &WorkingSlot,
+        work: &ConsumeWork,
+        outcomes: &mut [Option<TransactionOutcome>],
+    ) {
         let transactions = &work.transactions;
-        let mut outcomes: Vec<Option<TransactionOutcome>> = vec![None; transactions.len()];
+        assert_eq!(
+            outcomes.len(),
+            transactions.len(),
+            "invariant: one outcome slot per transaction"
+        );
         let mut reservation = Reservation {
             slot,
             account_locks: &self.account_locks,
@@ -190,12 +213,6 @@ impl Consumer {
         }
         // 4. The reservation's drop releases the locks and any unsettled cost.
         drop(reservation);
-        outcomes
-            .into_iter()
-            .map(|outcome| {
-                outcome.expect("invariant: every transaction of a batch gets an outcome")
-            })
-            .collect()
     }
 }
 

@@ -73,6 +73,7 @@ impl Scheduler for GreedyScheduler {
         &mut self,
         container: &mut TransactionContainer<BufferedTransaction>,
         max_scan: usize,
+        budget: u64,
         units_of: &dyn Fn(&SanitizedTransaction) -> u64,
     ) -> (Vec<ConsumeWork>, SchedulingSummary) {
         let num_workers = self.locks.num_threads();
@@ -81,11 +82,18 @@ impl Scheduler for GreedyScheduler {
         let mut ready = Vec::new();
         let mut put_back = Vec::new();
         let mut summary = SchedulingSummary::default();
+        let mut budget_left = budget;
         for _ in 0..max_scan {
             let Some((id, priority, transaction)) = container.pop_best() else {
                 break;
             };
             let units = units_of(&transaction);
+            if units > budget_left {
+                // The pass's budget is spent: the rest waits for the next pass.
+                summary.unschedulable_budget += 1;
+                put_back.push((id, priority, transaction));
+                break;
+            }
             let mut allowed = ThreadSet::none();
             for (worker, batch) in pending.iter().enumerate() {
                 if self.in_flight.units(worker).saturating_add(batch.units)
@@ -107,6 +115,7 @@ impl Scheduler for GreedyScheduler {
                     });
             match result {
                 Ok(worker) => {
+                    budget_left -= units;
                     let batch = &mut pending[worker];
                     batch.units = batch.units.saturating_add(units);
                     batch.ids.push((id, priority, units));
@@ -144,7 +153,7 @@ impl Scheduler for GreedyScheduler {
         work: ConsumeWork,
         retryable: &[usize],
         container: &mut TransactionContainer<BufferedTransaction>,
-    ) {
+    ) -> Vec<BufferedTransaction> {
         let worker = self.in_flight.complete_batch(work.batch_id);
         assert_eq!(
             worker, work.worker,
@@ -154,13 +163,7 @@ impl Scheduler for GreedyScheduler {
             self.locks
                 .unlock_accounts(transaction.lock_requests(), worker);
         }
-        for &index in retryable {
-            if let (Some(&(id, priority, _)), Some(transaction)) =
-                (work.ids.get(index), work.transactions.get(index))
-            {
-                container.reinsert(id, Arc::clone(transaction), priority);
-            }
-        }
+        requeue(&work, retryable, container)
     }
 
     fn is_idle(&self) -> bool {
@@ -174,6 +177,24 @@ impl Scheduler for GreedyScheduler {
     fn name(&self) -> &'static str {
         "greedy"
     }
+}
+
+/// Puts the `retryable` transactions of `work` (indexes into the batch) back into
+/// `container` under their ids and priorities; returns what a full container dropped
+/// (each the lowest-priority transaction at that moment).
+pub(crate) fn requeue(
+    work: &ConsumeWork,
+    retryable: &[usize],
+    container: &mut TransactionContainer<BufferedTransaction>,
+) -> Vec<BufferedTransaction> {
+    retryable
+        .iter()
+        .filter_map(|&index| {
+            let (&(id, priority, _), transaction) =
+                work.ids.get(index).zip(work.transactions.get(index))?;
+            container.reinsert(id, Arc::clone(transaction), priority)
+        })
+        .collect()
 }
 
 /// Agave's `select_thread`: among `candidates`, the worker with the least load (as

@@ -70,6 +70,8 @@ mod in_flight_tracker;
 mod messages;
 mod metrics;
 mod pipeline;
+mod prio_graph;
+mod prio_graph_scheduler;
 mod scheduler;
 mod scheduler_controller;
 mod sequential_replay;
@@ -98,6 +100,9 @@ pub use metrics::{DropCounts, SchedulingTotals, SlotEndReason, SlotMetrics};
 pub use pipeline::{
     BlockLimits, MAX_WORKERS, PipelineConfig, PipelineError, PipelineOutput, SchedulerKind,
     run_pipeline, run_pipeline_with_scheduler,
+};
+pub use prio_graph_scheduler::{
+    DEFAULT_LOOK_AHEAD_WINDOW, HOT_ACCOUNT_WINDOW_LIMIT, PrioGraphScheduler,
 };
 pub use scheduler::{Scheduler, SchedulingSummary};
 pub use scheduler_controller::screen;

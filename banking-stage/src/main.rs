@@ -56,6 +56,14 @@ struct Args {
     /// A slot's length in milliseconds.
     #[arg(long, default_value_t = 400)]
     slot_ms: u64,
+    /// Block fill pacing: release the block's units evenly over this many milliseconds of
+    /// each slot (default: all at once).
+    #[arg(long)]
+    pace_ms: Option<u64>,
+    /// Print the leader's report after each slot (outcomes, drop reasons, limits, worker
+    /// idle share, the hottest accounts, why the slot ended).
+    #[arg(long)]
+    report: bool,
     /// Skip the sequential replay check.
     #[arg(long)]
     no_verify: bool,
@@ -65,6 +73,9 @@ struct Args {
 enum SchedulerArg {
     /// Best price first, each transaction to the least-loaded worker that may take it.
     Greedy,
+    /// A look-ahead window that keeps priority order per account, with hot-account
+    /// parking.
+    PrioGraph,
 }
 
 fn parse_workers(text: &str) -> Result<usize, String> {
@@ -124,8 +135,10 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         num_workers: args.workers,
         scheduler: match args.scheduler {
             SchedulerArg::Greedy => SchedulerKind::Greedy,
+            SchedulerArg::PrioGraph => SchedulerKind::PrioGraph,
         },
-        slot_duration: Duration::from_millis(args.slot_ms.max(1)),
+        pacing: args.pace_ms.map(Duration::from_millis),
+        slot_duration: Duration::from_millis(args.slot_ms),
         max_slots: args.slots,
         ..PipelineConfig::default()
     };
@@ -180,6 +193,12 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let elapsed = start.elapsed();
     progress.finish_and_clear();
     print_totals(&output, elapsed, genesis_lamports);
+    let not_received = args.transactions as u64 - output.received();
+    if not_received > 0 {
+        println!(
+            "not received: {not_received} transactions were still on the input channel when the run stopped"
+        );
+    }
 
     if output.leftover_account_locks != 0 {
         println!(
@@ -270,7 +289,7 @@ fn print_slot(slot: &SlotMetrics) {
         slot.committed,
         slot.committed - slot.succeeded,
         slot.dropped.total(),
-        slot.retried_account_in_use + slot.retried_cost_limit,
+        slot.retried_account_in_use + slot.retried_next_slot,
         slot.compute_units as f64 / 1e6,
         percent(slot.block_cost, slot.block_cost_limit),
         percent(

@@ -69,8 +69,9 @@ pub enum SlotEndReason {
     Time,
     /// A transaction did not fit in the block's cost limit.
     BlockFull,
-    /// No transaction was left to schedule and none will come.
-    NoTransactions,
+    /// Nothing was left to schedule in this slot (what waits was deferred to the next
+    /// slot by the block's limits) and no more input will come.
+    NothingToSchedule,
 }
 
 impl fmt::Display for SlotEndReason {
@@ -78,7 +79,7 @@ impl fmt::Display for SlotEndReason {
         f.write_str(match self {
             Self::Time => "time",
             Self::BlockFull => "block full",
-            Self::NoTransactions => "no transactions",
+            Self::NothingToSchedule => "nothing to do",
         })
     }
 }
@@ -96,8 +97,9 @@ pub struct SlotMetrics {
     pub scheduling: SchedulingTotals,
     /// Transactions sent back for another try because an account was in use.
     pub retried_account_in_use: u64,
-    /// Transactions deferred to the next slot by the block's cost limits.
-    pub retried_cost_limit: u64,
+    /// Transactions deferred to the next slot (the block's cost limits, or a commit the
+    /// bank refused).
+    pub retried_next_slot: u64,
     /// Transactions committed (successfully or not).
     pub committed: u64,
     /// Of those, the ones whose instructions succeeded.
@@ -137,6 +139,8 @@ pub struct SchedulingTotals {
     pub unschedulable_conflicts: u64,
     /// Left in the buffer: every allowed worker at its in-flight cap.
     pub unschedulable_threads: u64,
+    /// Left in the buffer: the pass's paced budget was spent.
+    pub unschedulable_budget: u64,
 }
 
 impl SchedulingTotals {
@@ -146,5 +150,6 @@ impl SchedulingTotals {
         self.scheduled += summary.scheduled as u64;
         self.unschedulable_conflicts += summary.unschedulable_conflicts as u64;
         self.unschedulable_threads += summary.unschedulable_threads as u64;
+        self.unschedulable_budget += summary.unschedulable_budget as u64;
     }
 }

@@ -18,8 +18,10 @@ use crate::cost_tracker::{
 };
 use crate::greedy_scheduler::GreedyScheduler;
 use crate::metrics::{DropCounts, SlotMetrics};
+use crate::prio_graph_scheduler::PrioGraphScheduler;
 use crate::scheduler::Scheduler;
 use crate::scheduler_controller::SchedulerController;
+use scheduling_utils::CostPacer;
 
 /// The most workers a pipeline may have (the thread-aware locks' limit).
 pub const MAX_WORKERS: usize = 64;
@@ -30,6 +32,8 @@ pub enum SchedulerKind {
     /// [`GreedyScheduler`].
     #[default]
     Greedy,
+    /// [`PrioGraphScheduler`] with its default window and hot-account limit.
+    PrioGraph,
 }
 
 /// A block's cost limits.
@@ -83,6 +87,45 @@ pub struct PipelineConfig {
     pub max_in_flight_units_per_worker: u64,
     /// The block's cost limits.
     pub block_limits: BlockLimits,
+    /// Block fill pacing: the block's units are released to the scheduler evenly over
+    /// this long from the start of each slot, so that a valuable transaction arriving
+    /// late still finds room (`None`: all at once).
+    pub pacing: Option<Duration>,
+}
+
+impl PipelineConfig {
+    /// Checks that the settings let the pipeline make progress.
+    ///
+    /// # Errors
+    /// The first setting that would not.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        let invalid = |setting, reason| Err(PipelineError::InvalidSetting { setting, reason });
+        if !(1..=MAX_WORKERS).contains(&self.num_workers) {
+            return Err(PipelineError::WorkerCount(self.num_workers));
+        }
+        if self.slot_duration.is_zero() {
+            return invalid("slot_duration", "a slot needs some time");
+        }
+        if self.max_slots == Some(0) {
+            return invalid("max_slots", "at least one slot");
+        }
+        if self.buffer_capacity == 0 {
+            return invalid("buffer_capacity", "the buffer must hold a transaction");
+        }
+        if self.max_scan_per_pass == 0 {
+            return invalid("max_scan_per_pass", "a pass must look at a transaction");
+        }
+        if self.max_in_flight_units_per_worker == 0 {
+            return invalid(
+                "max_in_flight_units_per_worker",
+                "a worker must be allowed some work",
+            );
+        }
+        if self.block_limits.block_units == 0 || self.block_limits.account_units == 0 {
+            return invalid("block_limits", "a block must hold some units");
+        }
+        Ok(())
+    }
 }
 
 impl Default for PipelineConfig {
@@ -96,6 +139,7 @@ impl Default for PipelineConfig {
             max_scan_per_pass: 1_000,
             max_in_flight_units_per_worker: 2_000_000,
             block_limits: BlockLimits::default(),
+            pacing: None,
         }
     }
 }
@@ -106,6 +150,14 @@ pub enum PipelineError {
     /// The worker count is out of range.
     #[error("{0} workers: a pipeline has 1 to {MAX_WORKERS}")]
     WorkerCount(usize),
+    /// A setting that would let nothing be scheduled.
+    #[error("invalid pipeline setting {setting}: {reason}")]
+    InvalidSetting {
+        /// The [`PipelineConfig`] field.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The scheduler was built for another number of workers.
     #[error("the scheduler schedules for {scheduler} workers, the pipeline has {pipeline}")]
     SchedulerWorkers {
@@ -173,11 +225,14 @@ pub fn run_pipeline(
     input: Receiver<Transaction>,
     on_slot: impl FnMut(&SlotMetrics),
 ) -> Result<PipelineOutput, PipelineError> {
-    if !(1..=MAX_WORKERS).contains(&config.num_workers) {
-        return Err(PipelineError::WorkerCount(config.num_workers));
-    }
+    // Before a scheduler is built for an invalid worker count.
+    config.validate()?;
     let scheduler: Box<dyn Scheduler> = match config.scheduler {
         SchedulerKind::Greedy => Box::new(GreedyScheduler::new(
+            config.num_workers,
+            config.max_in_flight_units_per_worker,
+        )),
+        SchedulerKind::PrioGraph => Box::new(PrioGraphScheduler::new(
             config.num_workers,
             config.max_in_flight_units_per_worker,
         )),
@@ -198,9 +253,7 @@ pub fn run_pipeline_with_scheduler(
     input: Receiver<Transaction>,
     mut on_slot: impl FnMut(&SlotMetrics),
 ) -> Result<PipelineOutput, PipelineError> {
-    if !(1..=MAX_WORKERS).contains(&config.num_workers) {
-        return Err(PipelineError::WorkerCount(config.num_workers));
-    }
+    config.validate()?;
     if scheduler.num_workers() != config.num_workers {
         return Err(PipelineError::SchedulerWorkers {
             scheduler: scheduler.num_workers(),
@@ -286,7 +339,9 @@ fn produce_slots(
             Arc::clone(&bank),
             config.block_limits.tracker(),
         ));
-        let (activity, end_reason) = controller.run_slot(&working, start + config.slot_duration);
+        let pacer = CostPacer::new(config.block_limits.block_units, start, config.pacing);
+        let (activity, end_reason) =
+            controller.run_slot(&working, start + config.slot_duration, &pacer);
         let bank_hash = bank.freeze();
         let entries = working.take_entries();
         let (block_cost, block_cost_limit, max_account_cost, allocated_data) = working
@@ -304,7 +359,7 @@ fn produce_slots(
             buffered: controller.waiting() as u64,
             scheduling: activity.scheduling,
             retried_account_in_use: activity.retried_account_in_use,
-            retried_cost_limit: activity.retried_cost_limit,
+            retried_next_slot: activity.retried_next_slot,
             committed: activity.committed,
             succeeded: activity.succeeded,
             dropped: activity.dropped,

@@ -16,6 +16,9 @@ pub struct SchedulingSummary {
     /// Transactions left in the container because every worker that could take them is at
     /// its in-flight cap.
     pub unschedulable_threads: usize,
+    /// Transactions left in the container because the pass's compute budget was spent
+    /// (block fill pacing).
+    pub unschedulable_budget: usize,
 }
 
 /// A scheduling policy: decides which buffered transactions go to which worker, and keeps
@@ -27,26 +30,37 @@ pub struct SchedulingSummary {
 /// implementation is [`GreedyScheduler`](crate::GreedyScheduler).
 pub trait Scheduler: Send + std::fmt::Debug {
     /// One pass: takes up to `max_scan` transactions from `container`, best first, and
-    /// returns the batches to send. Transactions it does not schedule go back into the
-    /// container with their priority. `units_of` estimates a transaction's compute units.
+    /// returns the batches to send, worth at most `budget` estimated units in all (0:
+    /// schedule nothing). Transactions it does not schedule go back into the container
+    /// with their priority (or stay [`held`](Self::held)). `units_of` estimates a
+    /// transaction's compute units.
     fn schedule(
         &mut self,
         container: &mut TransactionContainer<BufferedTransaction>,
         max_scan: usize,
+        budget: u64,
         units_of: &dyn Fn(&SanitizedTransaction) -> u64,
     ) -> (Vec<ConsumeWork>, SchedulingSummary);
 
     /// A worker finished `work`: releases exactly what the batch held and puts the
-    /// `retryable` transactions (indexes into the batch) back into `container`.
+    /// `retryable` transactions (indexes into the batch) back into `container`. Returns
+    /// the transactions a full container dropped doing so (each the lowest-priority one
+    /// at that moment).
     fn complete(
         &mut self,
         work: ConsumeWork,
         retryable: &[usize],
         container: &mut TransactionContainer<BufferedTransaction>,
-    );
+    ) -> Vec<BufferedTransaction>;
 
     /// Whether nothing is in flight and no lock is held.
     fn is_idle(&self) -> bool;
+
+    /// Transactions the scheduler keeps outside the container between passes (for
+    /// example parked behind a hot account). They count as buffered.
+    fn held(&self) -> usize {
+        0
+    }
 
     /// The number of workers it schedules for.
     fn num_workers(&self) -> usize;

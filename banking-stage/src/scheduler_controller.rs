@@ -4,8 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ahash::AHashSet;
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
-use sdk_lite::{SanitizedTransaction, Transaction};
+use scheduling_utils::CostPacer;
+use sdk_lite::{SanitizedTransaction, Signature, Transaction};
 use svm_lite::{ProgramRegistry, compute_budget_limits};
 
 use crate::block::WorkingSlot;
@@ -13,7 +15,8 @@ use crate::consume_worker::ConsumeRequest;
 use crate::cost_model::TransactionCost;
 use crate::cost_tracker::{CostTracker, CostTrackerError};
 use crate::messages::{
-    BufferedTransaction, DropReason, FinishedConsumeWork, RetryReason, TransactionOutcome,
+    BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
+    TransactionOutcome,
 };
 use crate::metrics::{DropCounts, SchedulingTotals, SlotEndReason};
 use crate::scheduler::Scheduler;
@@ -22,6 +25,9 @@ use crate::transaction_container::{Inserted, TransactionContainer, TransactionId
 /// Most transactions taken off the input channel between two scheduling passes, so a flood
 /// of arrivals cannot starve the workers.
 const MAX_RECEIVE_PER_ITERATION: usize = 4_096;
+/// The longest the scheduler sleeps waiting for an event (so it notices a closed input,
+/// its deadline and pacing releases).
+const MAX_WAIT: Duration = Duration::from_millis(5);
 
 /// What the controller did during one slot (the pipeline adds the bank's side).
 #[derive(Debug, Default)]
@@ -29,7 +35,7 @@ pub(crate) struct SlotActivity {
     pub(crate) received: u64,
     pub(crate) scheduling: SchedulingTotals,
     pub(crate) retried_account_in_use: u64,
-    pub(crate) retried_cost_limit: u64,
+    pub(crate) retried_next_slot: u64,
     pub(crate) committed: u64,
     pub(crate) succeeded: u64,
     pub(crate) compute_units: u64,
@@ -44,6 +50,11 @@ pub(crate) struct SchedulerController {
     container: TransactionContainer<BufferedTransaction>,
     /// Transactions that did not fit in this slot's block: back at the next slot.
     deferred: Vec<(TransactionId, u64, BufferedTransaction)>,
+    /// The signature of every transaction in the pipeline (buffered, held, deferred or in
+    /// flight). Two transactions with one signature are never in flight at once, so the
+    /// bank's already-processed check, which runs before the commit, cannot let both
+    /// through on two workers.
+    signatures: AHashSet<Signature>,
     input: Receiver<Transaction>,
     input_closed: bool,
     workers: Vec<Sender<ConsumeRequest>>,
@@ -52,6 +63,11 @@ pub(crate) struct SchedulerController {
     /// Limits of an empty block: a transaction over them can never be included.
     empty_block: CostTracker,
     max_scan: usize,
+    /// Batches sent and not yet returned (counted here, not trusted to the policy, so a
+    /// custom scheduler cannot make the end-of-slot drain wait forever).
+    outstanding_batches: usize,
+    /// Estimated units of the batches sent and not yet returned.
+    in_flight_units: u64,
 }
 
 impl SchedulerController {
@@ -70,6 +86,7 @@ impl SchedulerController {
             scheduler,
             container: TransactionContainer::with_capacity(buffer_capacity),
             deferred: Vec::new(),
+            signatures: AHashSet::new(),
             input,
             input_closed: false,
             workers,
@@ -77,17 +94,24 @@ impl SchedulerController {
             programs,
             empty_block,
             max_scan,
+            outstanding_batches: 0,
+            in_flight_units: 0,
         }
     }
 
-    /// Whether the run is over: no more input, nothing buffered or deferred.
+    /// Whether the run is over: no more input, nothing buffered, held or deferred.
     pub(crate) fn is_done(&self) -> bool {
-        self.input_closed && self.container.is_empty() && self.deferred.is_empty()
+        self.input_closed && self.waiting() == 0
     }
 
-    /// Transactions still waiting (buffered or deferred).
+    /// Transactions still waiting (buffered, held by the scheduler, or deferred).
     pub(crate) fn waiting(&self) -> usize {
-        self.container.len() + self.deferred.len()
+        self.container.len() + self.scheduler.held() + self.deferred.len()
+    }
+
+    /// Whether the scheduler has transactions to look at (in the container or held).
+    fn has_buffered(&self) -> bool {
+        !self.container.is_empty() || self.scheduler.held() > 0
     }
 
     /// Runs the scheduler for one slot until `deadline`, a full block, or the end of the
@@ -96,14 +120,15 @@ impl SchedulerController {
         &mut self,
         slot: &Arc<WorkingSlot>,
         deadline: Instant,
+        pacer: &CostPacer,
     ) -> (SlotActivity, SlotEndReason) {
         let mut activity = SlotActivity {
             worker_busy_ns: vec![0; self.workers.len()],
             ..SlotActivity::default()
         };
         for (id, priority, transaction) in std::mem::take(&mut self.deferred) {
-            if self.container.reinsert(id, transaction, priority).is_some() {
-                activity.dropped.add(DropReason::BufferFull, 1);
+            if let Some(dropped) = self.container.reinsert(id, transaction, priority) {
+                self.drop_transaction(&dropped, DropReason::BufferFull, &mut activity);
             }
         }
         let mut block_full = false;
@@ -118,43 +143,29 @@ impl SchedulerController {
             if Instant::now() >= deadline {
                 break SlotEndReason::Time;
             }
-            if self.input_closed && self.container.is_empty() && self.scheduler.is_idle() {
-                break SlotEndReason::NoTransactions;
+            if self.input_closed && !self.has_buffered() && self.outstanding_batches == 0 {
+                break SlotEndReason::NothingToSchedule;
             }
-            if !self.container.is_empty() {
-                let programs = &self.programs;
-                let units_of =
-                    |transaction: &SanitizedTransaction| estimated_units(transaction, programs);
-                let (batches, summary) =
-                    self.scheduler
-                        .schedule(&mut self.container, self.max_scan, &units_of);
-                activity.scheduling.add(&summary);
-                let sent_any = !batches.is_empty();
-                for work in batches {
-                    let worker = work.worker;
-                    let request = ConsumeRequest {
-                        work,
-                        slot: Arc::clone(slot),
-                    };
-                    if let Err(unsent) = self.workers[worker].send(request) {
-                        // The worker is gone (its thread ended): treat the batch as
-                        // returned untouched, so its locks are released and its
-                        // transactions retried elsewhere.
-                        log::error!("worker {worker} is gone; its batch is rescheduled");
-                        let work = unsent.into_inner().work;
-                        let all: Vec<usize> = (0..work.transactions.len()).collect();
-                        self.scheduler.complete(work, &all, &mut self.container);
-                    }
-                }
+            if self.has_buffered() {
+                let (sent_any, budget_spent) = self.schedule_pass(slot, pacer, &mut activity);
                 if sent_any {
                     continue;
+                }
+                // The best transaction does not fit in what is left of the block, nothing
+                // is in flight (so the estimate is exact) and pacing releases no more:
+                // the block is full.
+                if budget_spent
+                    && self.outstanding_batches == 0
+                    && pacer.released(Instant::now()) >= pacer.budget()
+                {
+                    break SlotEndReason::BlockFull;
                 }
             }
             // Nothing to do until a worker answers or a transaction arrives.
             self.wait_for_event(deadline, &mut activity, &mut block_full);
         };
         // Drain: every batch in flight comes back before the bank freezes.
-        while !self.scheduler.is_idle() {
+        while self.outstanding_batches > 0 {
             match self.finished.recv() {
                 Ok(finished) => {
                     self.handle_finished(finished, &mut activity);
@@ -165,8 +176,52 @@ impl SchedulerController {
         (activity, end_reason)
     }
 
-    /// Blocks until a worker answers, a transaction arrives, or `deadline` (at most 10 ms,
-    /// so the input's closing is noticed).
+    /// One scheduling pass under the pacer's budget; sends its batches. Returns whether
+    /// it sent any, and whether the budget stopped it.
+    fn schedule_pass(
+        &mut self,
+        slot: &Arc<WorkingSlot>,
+        pacer: &CostPacer,
+        activity: &mut SlotActivity,
+    ) -> (bool, bool) {
+        let programs = &self.programs;
+        let units_of = |transaction: &SanitizedTransaction| estimated_units(transaction, programs);
+        // Conservative: a batch in flight may already be reserved in the tracker.
+        let consumed = slot
+            .with_cost_tracker(|tracker| tracker.block_cost())
+            .saturating_add(self.in_flight_units);
+        let budget = pacer.scheduling_budget(Instant::now(), consumed);
+        let (batches, summary) =
+            self.scheduler
+                .schedule(&mut self.container, self.max_scan, budget, &units_of);
+        activity.scheduling.add(&summary);
+        let sent_any = !batches.is_empty();
+        for work in batches {
+            self.in_flight_units += batch_units(&work);
+            self.outstanding_batches += 1;
+            let worker = work.worker;
+            let request = ConsumeRequest {
+                work,
+                slot: Arc::clone(slot),
+            };
+            if let Err(unsent) = self.workers[worker].send(request) {
+                // The worker is gone (its thread ended): treat the batch as returned
+                // untouched, so its locks are released and its transactions retried.
+                log::error!("worker {worker} is gone; its batch is rescheduled");
+                let work = unsent.into_inner().work;
+                self.in_flight_units -= batch_units(&work);
+                self.outstanding_batches -= 1;
+                let all: Vec<usize> = (0..work.transactions.len()).collect();
+                for dropped in self.scheduler.complete(work, &all, &mut self.container) {
+                    self.drop_transaction(&dropped, DropReason::BufferFull, activity);
+                }
+            }
+        }
+        (sent_any, summary.unschedulable_budget > 0)
+    }
+
+    /// Blocks until a worker answers, a transaction arrives, or `deadline` (at most
+    /// [`MAX_WAIT`]).
     fn wait_for_event(
         &mut self,
         deadline: Instant,
@@ -175,7 +230,7 @@ impl SchedulerController {
     ) {
         let timeout = deadline
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(10));
+            .min(MAX_WAIT);
         let mut select = Select::new();
         let finished_index = select.recv(&self.finished);
         let input_index = (!self.input_closed).then(|| select.recv(&self.input));
@@ -215,19 +270,37 @@ impl SchedulerController {
         }
     }
 
-    /// Sanitizes and buffers one arriving transaction, or drops it with its reason.
+    /// Screens and buffers one arriving transaction, or drops it with its reason.
     fn intake(&mut self, transaction: Transaction, activity: &mut SlotActivity) {
-        match screen(transaction, &self.programs, &self.empty_block) {
-            Err(reason) => activity.dropped.add(reason, 1),
-            Ok((transaction, priority)) => {
-                match self.container.insert(Arc::new(transaction), priority) {
-                    Inserted::Buffered(_) => {}
-                    Inserted::BufferedDropping(..) | Inserted::Dropped(_) => {
-                        activity.dropped.add(DropReason::BufferFull, 1);
-                    }
-                }
+        let (transaction, priority) = match screen(transaction, &self.programs, &self.empty_block) {
+            Ok(screened) => screened,
+            Err(reason) => {
+                activity.dropped.add(reason, 1);
+                return;
+            }
+        };
+        if !self.signatures.insert(*transaction.signature()) {
+            // The same signature is already in the pipeline: at most one can commit.
+            activity.dropped.add(DropReason::AlreadyProcessed, 1);
+            return;
+        }
+        match self.container.insert(Arc::new(transaction), priority) {
+            Inserted::Buffered(_) => {}
+            Inserted::BufferedDropping(_, dropped) | Inserted::Dropped(dropped) => {
+                self.drop_transaction(&dropped, DropReason::BufferFull, activity);
             }
         }
+    }
+
+    /// Counts a transaction that leaves the pipeline without being committed.
+    fn drop_transaction(
+        &mut self,
+        transaction: &SanitizedTransaction,
+        reason: DropReason,
+        activity: &mut SlotActivity,
+    ) {
+        self.signatures.remove(transaction.signature());
+        activity.dropped.add(reason, 1);
     }
 
     /// Handles a worker's answer; returns whether the block is full.
@@ -242,11 +315,14 @@ impl SchedulerController {
             busy_ns,
         } = finished;
         activity.worker_busy_ns[work.worker] += busy_ns;
+        self.in_flight_units -= batch_units(&work);
+        self.outstanding_batches -= 1;
         let mut retry_now = Vec::new();
         let mut block_full = false;
-        for (index, outcome) in outcomes.iter().enumerate() {
+        for (index, (outcome, transaction)) in outcomes.iter().zip(&work.transactions).enumerate() {
             match *outcome {
                 TransactionOutcome::Committed { succeeded, units } => {
+                    self.signatures.remove(transaction.signature());
                     activity.committed += 1;
                     activity.succeeded += u64::from(succeeded);
                     activity.compute_units += units;
@@ -258,18 +334,23 @@ impl SchedulerController {
                 TransactionOutcome::Retry(
                     reason @ (RetryReason::CostLimit(_) | RetryReason::SlotEnded),
                 ) => {
-                    activity.retried_cost_limit += 1;
+                    activity.retried_next_slot += 1;
                     block_full |= reason
                         == RetryReason::CostLimit(CostTrackerError::WouldExceedBlockMaxLimit);
                     let (id, priority, _) = work.ids[index];
-                    self.deferred
-                        .push((id, priority, Arc::clone(&work.transactions[index])));
+                    self.deferred.push((id, priority, Arc::clone(transaction)));
                 }
-                TransactionOutcome::Dropped(reason) => activity.dropped.add(reason, 1),
+                TransactionOutcome::Dropped(reason) => {
+                    self.drop_transaction(transaction, reason, activity);
+                }
             }
         }
-        self.scheduler
-            .complete(work, &retry_now, &mut self.container);
+        for dropped in self
+            .scheduler
+            .complete(work, &retry_now, &mut self.container)
+        {
+            self.drop_transaction(&dropped, DropReason::BufferFull, activity);
+        }
         block_full
     }
 }
@@ -277,6 +358,9 @@ impl SchedulerController {
 /// The intake checks: sanitizes `transaction` and returns it with its priority (its
 /// compute-unit price), or the reason to drop it: malformed, a program this node does not
 /// have, invalid compute-budget instructions, or a cost no block could hold.
+///
+/// # Errors
+/// The [`DropReason`] of a transaction that must not be buffered.
 pub fn screen(
     transaction: Transaction,
     programs: &ProgramRegistry,
@@ -297,6 +381,11 @@ pub fn screen(
         .would_fit(&cost)
         .map_err(|_| DropReason::TooExpensive)?;
     Ok((transaction, limits.compute_unit_price))
+}
+
+/// The estimated units of a batch (as the scheduler counted them when it sent it).
+fn batch_units(work: &ConsumeWork) -> u64 {
+    work.ids.iter().map(|&(_, _, units)| units).sum()
 }
 
 /// The scheduler's estimate of a transaction's cost: what the cost model would reserve.

@@ -109,11 +109,14 @@ impl fmt::Display for ConflictPattern {
     }
 }
 
+/// The most accounts a parsed pattern may name (the generator keeps a table per account).
+pub const MAX_PATTERN_ACCOUNTS: usize = 1 << 24;
+
 /// A pattern that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "invalid conflict pattern {0:?}: expected none, uniform[:N], zipf[:N[:S]], \
-     hotspot[:PERCENT[:N]], chain or read-mostly[:N]"
+     hotspot[:PERCENT[:N]], chain or read-mostly[:N], with N from 1 to 2^24"
 )]
 pub struct ParsePatternError(String);
 
@@ -130,7 +133,11 @@ impl FromStr for ConflictPattern {
         let count = |index: usize, default: usize| -> Result<usize, ParsePatternError> {
             match args.get(index) {
                 None => Ok(default),
-                Some(arg) => arg.parse().ok().filter(|&n| n > 0).ok_or_else(error),
+                Some(arg) => arg
+                    .parse()
+                    .ok()
+                    .filter(|&n| (1..=MAX_PATTERN_ACCOUNTS).contains(&n))
+                    .ok_or_else(error),
             }
         };
         let pattern = match name {
@@ -201,8 +208,18 @@ impl TransactionMix {
         bad: 0,
     };
 
-    fn total(&self) -> u32 {
-        self.transfer + self.bench + self.nonce + self.failing + self.bad
+    /// The sum of the weights (in u64: five u32 weights cannot overflow it).
+    fn total(&self) -> u64 {
+        [
+            self.transfer,
+            self.bench,
+            self.nonce,
+            self.failing,
+            self.bad,
+        ]
+        .into_iter()
+        .map(u64::from)
+        .sum()
     }
 }
 
@@ -434,14 +451,14 @@ impl<'a> Generator<'a> {
     }
 
     fn run(mut self) -> Workload {
-        let total_weight = u64::from(self.config.mix.total().max(1));
+        let total_weight = self.config.mix.total().max(1);
         for index in 0..self.config.transactions as u64 {
             let payer = derive_key(self.config.seed, "payer", index);
             self.genesis.push((
                 payer,
                 AccountSharedData::new(PAYER_LAMPORTS, 0, &system_program::ID),
             ));
-            let pick = self.rng.below(total_weight) as u32;
+            let pick = self.rng.below(total_weight);
             let kind = self.kind(pick);
             let transaction = self.transaction(index, &payer, kind);
             self.transactions.push(transaction);
@@ -455,7 +472,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The kind for `pick` in `0..total weight`: the weights laid end to end.
-    fn kind(&mut self, pick: u32) -> TransactionKind {
+    fn kind(&mut self, pick: u64) -> TransactionKind {
         let mix = self.config.mix;
         let bands = [
             (mix.transfer, TransactionKind::Transfer),
@@ -463,12 +480,12 @@ impl<'a> Generator<'a> {
             (mix.nonce, TransactionKind::Nonce),
             (mix.failing, TransactionKind::Failing),
         ];
-        let mut start = 0;
+        let mut start = 0u64;
         for (weight, kind) in bands {
-            if pick < start + weight {
+            start += u64::from(weight);
+            if pick < start {
                 return kind;
             }
-            start += weight;
         }
         if mix.bad == 0 {
             return TransactionKind::Transfer;

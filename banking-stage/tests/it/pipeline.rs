@@ -8,8 +8,9 @@ use banking_stage::workload::{
     ConflictPattern, TransactionKind, TransactionMix, Workload, WorkloadConfig,
 };
 use banking_stage::{
-    Bank, BankConfig, BlockLimits, DropReason, PipelineConfig, PipelineError, PipelineOutput,
-    TransactionCost, replay_sequentially, run_pipeline,
+    Bank, BankConfig, BlockLimits, DropReason, GreedyScheduler, PipelineConfig, PipelineError,
+    PipelineOutput, SchedulerKind, TransactionCost, replay_sequentially, run_pipeline,
+    run_pipeline_with_scheduler,
 };
 use sdk_lite::{ReadableAccount, SanitizedTransaction, Transaction};
 use svm_lite::{ProgramRegistry, compute_budget_limits};
@@ -45,9 +46,20 @@ fn total_lamports(bank: &Bank) -> u64 {
         .sum()
 }
 
-/// Every invariant a finished run must keep.
+/// Every invariant a finished run of all of `workload`'s transactions must keep.
 fn check_run(workload: &Workload, programs: &Arc<ProgramRegistry>, output: &PipelineOutput) {
-    let received = workload.transactions.len() as u64;
+    check_run_of(workload, workload.transactions.len(), programs, output);
+}
+
+/// Every invariant a finished run of `submitted` transactions over `workload`'s genesis
+/// must keep.
+fn check_run_of(
+    workload: &Workload,
+    submitted: usize,
+    programs: &Arc<ProgramRegistry>,
+    output: &PipelineOutput,
+) {
+    let received = submitted as u64;
     assert_eq!(
         output.received(),
         received,
@@ -103,47 +115,55 @@ fn small_workload(pattern: ConflictPattern, seed: u64) -> Workload {
     })
 }
 
+/// Slots long enough that, on a loaded debug build, only a full block or the end of the
+/// input ends them: the tests that count what a slot holds do not depend on the clock.
+const LONG_SLOT: Duration = Duration::from_secs(60);
+
+const SCHEDULERS: [SchedulerKind; 2] = [SchedulerKind::Greedy, SchedulerKind::PrioGraph];
+
 #[test]
 fn parallel_blocks_replay_sequentially_to_the_same_hash() {
     let programs = Arc::new(ProgramRegistry::with_builtins());
-    for pattern in ConflictPattern::all() {
-        for workers in [1, 2, 4, 8] {
-            let workload = small_workload(pattern, workers as u64);
-            let config = PipelineConfig {
-                num_workers: workers,
-                // Small blocks, so that every run spans several slots and defers work.
-                block_limits: BlockLimits {
-                    block_units: 400_000,
-                    ..BlockLimits::default()
-                },
-                ..PipelineConfig::default()
-            };
-            let output = run(
-                genesis(&workload),
-                &programs,
-                &config,
-                &workload.transactions,
-            );
-            check_run(&workload, &programs, &output);
-            assert!(
-                output.blocks.len() > 1,
-                "{pattern}, {workers} workers: several slots"
-            );
-            assert_eq!(output.still_buffered, 0, "the run drains its input");
-            // Exactly the bad transactions are dropped (a copy of a good transaction
-            // drops one of the pair), and exactly the failing ones fail.
-            assert_eq!(
-                output.dropped().total(),
-                workload.bad_count() as u64,
-                "{pattern}, {workers} workers: {}",
-                output.dropped()
-            );
-            let succeeded: u64 = output.slots.iter().map(|slot| slot.succeeded).sum();
-            assert_eq!(
-                output.committed() - succeeded,
-                workload.count(TransactionKind::Failing) as u64,
-                "{pattern}, {workers} workers"
-            );
+    for scheduler in SCHEDULERS {
+        for pattern in ConflictPattern::all() {
+            for workers in [1, 2, 4, 8] {
+                let workload = small_workload(pattern, workers as u64);
+                let config = PipelineConfig {
+                    num_workers: workers,
+                    scheduler,
+                    slot_duration: LONG_SLOT,
+                    // Small blocks, so that every run spans several slots and defers work.
+                    block_limits: BlockLimits {
+                        block_units: 400_000,
+                        ..BlockLimits::default()
+                    },
+                    ..PipelineConfig::default()
+                };
+                let output = run(
+                    genesis(&workload),
+                    &programs,
+                    &config,
+                    &workload.transactions,
+                );
+                check_run(&workload, &programs, &output);
+                let case = format!("{scheduler:?}, {pattern}, {workers} workers");
+                assert!(output.blocks.len() > 1, "{case}: several slots");
+                assert_eq!(output.still_buffered, 0, "the run drains its input");
+                // Exactly the bad transactions are dropped (a copy of a good transaction
+                // drops one of the pair), and exactly the failing ones fail.
+                assert_eq!(
+                    output.dropped().total(),
+                    workload.bad_count() as u64,
+                    "{case}: {}",
+                    output.dropped()
+                );
+                let succeeded: u64 = output.slots.iter().map(|slot| slot.succeeded).sum();
+                assert_eq!(
+                    output.committed() - succeeded,
+                    workload.count(TransactionKind::Failing) as u64,
+                    "{case}"
+                );
+            }
         }
     }
 }
@@ -154,6 +174,7 @@ fn a_run_stopped_early_counts_what_is_still_buffered() {
     let workload = small_workload(ConflictPattern::Chain, 7);
     let config = PipelineConfig {
         num_workers: 2,
+        slot_duration: LONG_SLOT,
         max_slots: Some(1),
         block_limits: BlockLimits {
             block_units: 100_000,
@@ -181,6 +202,12 @@ fn cost_of(transaction: &Transaction, programs: &ProgramRegistry) -> Transaction
 
 #[test]
 fn a_hot_account_fills_to_its_limit_while_others_still_run() {
+    for scheduler in SCHEDULERS {
+        hot_account_fills_to_its_limit(scheduler);
+    }
+}
+
+fn hot_account_fills_to_its_limit(scheduler: SchedulerKind) {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     // 60% of bench transactions write one hot account; the rest their own.
     let workload = Workload::generate(&WorkloadConfig {
@@ -198,6 +225,8 @@ fn a_hot_account_fills_to_its_limit_while_others_still_run() {
     let hot_fit = 20;
     let config = PipelineConfig {
         num_workers: 4,
+        scheduler,
+        slot_duration: LONG_SLOT,
         block_limits: BlockLimits {
             account_units: hot_fit * cost + cost / 2,
             ..BlockLimits::default()
@@ -240,7 +269,7 @@ fn a_hot_account_fills_to_its_limit_while_others_still_run() {
     for slot in &output.slots {
         assert!(slot.max_account_cost <= config.block_limits.account_units);
     }
-    assert!(output.slots[0].retried_cost_limit > 0);
+    assert!(output.slots[0].retried_next_slot > 0);
 }
 
 /// How many transactions of `workload` write its most-written account.
@@ -279,6 +308,7 @@ fn the_block_never_exceeds_its_limit() {
     let block_units = 250_000;
     let config = PipelineConfig {
         num_workers: 4,
+        slot_duration: LONG_SLOT,
         block_limits: BlockLimits {
             block_units,
             ..BlockLimits::default()
@@ -439,8 +469,8 @@ fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on() {
         output.committed() + output.dropped().total(),
         transactions.len() as u64
     );
-    // No panicked transaction is in a block, and the blocks replay.
-    replay_sequentially(genesis(&workload), &programs, &output.blocks).unwrap();
+    // No panicked transaction is in a block, the blocks replay, nothing leaks.
+    check_run_of(&workload, transactions.len(), &programs, &output);
 }
 
 #[test]
@@ -480,13 +510,22 @@ fn an_unfrozen_parent_is_refused() {
 fn slots_end_on_time_while_transactions_trickle_in() {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = small_workload(ConflictPattern::None, 2);
+    let parent = genesis(&workload);
     let (sender, receiver) = crossbeam_channel::unbounded();
+    let (slot_ended, slot_ended_receiver) = crossbeam_channel::unbounded();
+    // Half the transactions, then (once a slot has ended on its own, with the input still
+    // open) the other half.
     let feeder = {
         let transactions = workload.transactions[..40].to_vec();
         std::thread::spawn(move || {
-            for transaction in transactions {
-                sender.send(transaction).unwrap();
-                std::thread::sleep(Duration::from_millis(2));
+            for transaction in &transactions[..20] {
+                sender.send(transaction.clone()).unwrap();
+            }
+            slot_ended_receiver
+                .recv_timeout(Duration::from_secs(30))
+                .expect("a slot ends on time");
+            for transaction in &transactions[20..] {
+                sender.send(transaction.clone()).unwrap();
             }
         })
     };
@@ -495,18 +534,147 @@ fn slots_end_on_time_while_transactions_trickle_in() {
         slot_duration: Duration::from_millis(20),
         ..PipelineConfig::default()
     };
-    let output = run_pipeline(genesis(&workload), programs, &config, receiver, |_| {}).unwrap();
+    let output = run_pipeline(parent, Arc::clone(&programs), &config, receiver, |_| {
+        let _ = slot_ended.send(());
+    })
+    .unwrap();
+    check_run_of(&workload, 40, &programs, &output);
     feeder.join().unwrap();
     assert!(output.blocks.len() >= 2, "{} slots", output.blocks.len());
-    assert!(
-        output
-            .slots
-            .iter()
-            .any(|slot| slot.end_reason == banking_stage::SlotEndReason::Time)
+    assert_eq!(
+        output.slots[0].end_reason,
+        banking_stage::SlotEndReason::Time,
+        "the input was open, so only time could end the first slot"
     );
     assert_eq!(
         output.committed() + output.dropped().total(),
         40,
         "every transaction is accounted for"
     );
+}
+
+#[test]
+fn transactions_sharing_a_signature_commit_once_whatever_the_workers() {
+    // Different payers, so the copies do not conflict and could run on two workers at
+    // once; the bank checks signatures before it commits them, so only the pipeline's
+    // intake can stop the second.
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = Workload::generate(&WorkloadConfig {
+        seed: 21,
+        transactions: 400,
+        pattern: ConflictPattern::None,
+        mix: TransactionMix::BENCH,
+        bench_units: 2_000,
+        max_price: 1_000,
+    });
+    let mut transactions = workload.transactions.clone();
+    let shared = transactions[0].signatures[0];
+    for transaction in transactions.iter_mut().take(40) {
+        transaction.signatures[0] = shared;
+    }
+    for scheduler in SCHEDULERS {
+        let config = PipelineConfig {
+            num_workers: 8,
+            scheduler,
+            slot_duration: LONG_SLOT,
+            ..PipelineConfig::default()
+        };
+        let output = run(genesis(&workload), &programs, &config, &transactions);
+        check_run_of(&workload, transactions.len(), &programs, &output);
+        assert_eq!(output.dropped().get(DropReason::AlreadyProcessed), 39);
+        assert_eq!(output.committed(), 400 - 39);
+    }
+}
+
+#[test]
+fn a_small_buffer_drops_the_cheapest_and_counts_them() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = Workload::generate(&WorkloadConfig {
+        seed: 8,
+        transactions: 500,
+        pattern: ConflictPattern::Chain,
+        mix: TransactionMix::TRANSFERS,
+        bench_units: 1_000,
+        max_price: 1_000,
+    });
+    for scheduler in SCHEDULERS {
+        let config = PipelineConfig {
+            num_workers: 2,
+            scheduler,
+            slot_duration: LONG_SLOT,
+            buffer_capacity: 50,
+            ..PipelineConfig::default()
+        };
+        let output = run(
+            genesis(&workload),
+            &programs,
+            &config,
+            &workload.transactions,
+        );
+        check_run(&workload, &programs, &output);
+        let full = output.dropped().get(DropReason::BufferFull);
+        assert!(full > 0, "{scheduler:?}: the buffer overflowed");
+        assert_eq!(output.committed() + full, 500, "{scheduler:?}");
+    }
+}
+
+#[test]
+fn settings_that_would_stall_the_pipeline_are_refused() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = small_workload(ConflictPattern::None, 1);
+    let broken = [
+        PipelineConfig {
+            slot_duration: Duration::ZERO,
+            ..PipelineConfig::default()
+        },
+        PipelineConfig {
+            max_slots: Some(0),
+            ..PipelineConfig::default()
+        },
+        PipelineConfig {
+            buffer_capacity: 0,
+            ..PipelineConfig::default()
+        },
+        PipelineConfig {
+            max_scan_per_pass: 0,
+            ..PipelineConfig::default()
+        },
+        PipelineConfig {
+            max_in_flight_units_per_worker: 0,
+            ..PipelineConfig::default()
+        },
+    ];
+    for config in broken {
+        let (_sender, receiver) = crossbeam_channel::unbounded();
+        let error = run_pipeline(
+            genesis(&workload),
+            Arc::clone(&programs),
+            &config,
+            receiver,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error, PipelineError::InvalidSetting { .. }),
+            "{error}"
+        );
+    }
+    // A caller's scheduler built for another worker count.
+    let (_sender, receiver) = crossbeam_channel::unbounded();
+    let error = run_pipeline_with_scheduler(
+        genesis(&workload),
+        programs,
+        &PipelineConfig::default(),
+        Box::new(GreedyScheduler::new(3, u64::MAX)),
+        receiver,
+        |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(
+        error,
+        PipelineError::SchedulerWorkers {
+            scheduler: 3,
+            pipeline: 4
+        }
+    ));
 }

@@ -40,7 +40,7 @@ fn independent_transactions_spread_over_the_workers() {
     let transactions: Vec<_> = (0..8).map(|_| tx(&[Pubkey::new_unique()])).collect();
     let mut container = container(&transactions);
     let mut scheduler = GreedyScheduler::new(4, u64::MAX);
-    let (work, summary) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (work, summary) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(summary.scheduled, 8);
     assert_eq!(work.len(), 4);
     assert!(work.iter().all(|batch| batch.transactions.len() == 2));
@@ -53,7 +53,7 @@ fn conflicting_transactions_queue_on_one_worker() {
     let transactions: Vec<_> = (0..6).map(|_| tx(&[hot])).collect();
     let mut container = container(&transactions);
     let mut scheduler = GreedyScheduler::new(4, u64::MAX);
-    let (work, summary) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (work, summary) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(summary.scheduled, 6);
     assert_eq!(
         work.len(),
@@ -75,7 +75,7 @@ fn workers_at_their_cap_take_nothing_more() {
     let mut container = container(&transactions);
     // Each worker may hold 2 transactions' worth of units.
     let mut scheduler = GreedyScheduler::new(2, 2 * UNITS);
-    let (work, summary) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (work, summary) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(summary.scheduled, 4);
     assert_eq!(summary.unschedulable_threads, 2);
     assert_eq!(container.len(), 2, "put back");
@@ -86,7 +86,7 @@ fn workers_at_their_cap_take_nothing_more() {
     let freed = first.worker;
     scheduler.complete(first, &[], &mut container);
     assert_eq!(scheduler.in_flight_units(freed), 0);
-    let (more, _) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (more, _) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(
         more.iter()
             .map(|batch| batch.transactions.len())
@@ -107,10 +107,10 @@ fn a_transaction_held_on_two_workers_waits_and_retryables_return() {
     let first = vec![tx(&[a]), tx(&[b])];
     let mut container = container(&first);
     let mut scheduler = GreedyScheduler::new(2, u64::MAX);
-    let (work, _) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (work, _) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(work.len(), 2);
     container.insert(tx(&[a, b]), 1);
-    let (none, summary) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (none, summary) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert!(none.is_empty());
     assert_eq!(summary.unschedulable_conflicts, 1);
     assert_eq!(container.len(), 1);
@@ -119,7 +119,7 @@ fn a_transaction_held_on_two_workers_waits_and_retryables_return() {
     scheduler.complete(work.next().unwrap(), &[0], &mut container);
     assert_eq!(container.len(), 2);
     scheduler.complete(work.next().unwrap(), &[], &mut container);
-    let (rest, summary) = scheduler.schedule(&mut container, 100, &|_| UNITS);
+    let (rest, summary) = scheduler.schedule(&mut container, 100, u64::MAX, &|_| UNITS);
     assert_eq!(summary.scheduled, 2, "both fit once nothing is in flight");
     for batch in rest {
         scheduler.complete(batch, &[], &mut container);

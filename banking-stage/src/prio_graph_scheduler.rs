@@ -1,0 +1,374 @@
+//! `PrioGraphScheduler`: looks ahead over a window of the best transactions and keeps
+//! priority order per account; parks transactions that pile up on one hot account.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ahash::AHashMap;
+use scheduling_utils::{ThreadAwareAccountLocks, ThreadId, ThreadSet, TryLockError};
+use sdk_lite::{Pubkey, SanitizedTransaction};
+
+use crate::greedy_scheduler::{MAX_BATCH_SIZE, requeue, select_thread};
+use crate::in_flight_tracker::InFlightTracker;
+use crate::messages::{BufferedTransaction, ConsumeWork};
+use crate::prio_graph::PrioGraph;
+use crate::scheduler::{Scheduler, SchedulingSummary};
+use crate::transaction_container::{TransactionContainer, TransactionId};
+
+/// Transactions in the look-ahead window (the default).
+pub const DEFAULT_LOOK_AHEAD_WINDOW: usize = 256;
+
+/// Unscheduled window entries that may write one account at once; further transactions
+/// writing it are parked (Firedancer's pack parks after 64 references to one account).
+pub const HOT_ACCOUNT_WINDOW_LIMIT: usize = 64;
+
+/// The prio-graph scheduler.
+///
+/// Each pass takes the best transactions from the container into a look-ahead window
+/// ([`PrioGraph`]): a transaction depends on the higher-priority transactions that
+/// conflict with it on any account. It then pops ready transactions best first and places
+/// each, through the thread-aware locks, on the least-loaded worker that may take it
+/// ([`select_thread`]); a placed transaction is released in the graph, so the ones behind
+/// it on its accounts follow, in priority order, onto the same worker. One that cannot be
+/// placed (its accounts are held on two workers, or every worker that could take it is at
+/// its cap, or the pass's budget is spent) is never released, so every lower-priority
+/// transaction that conflicts with it waits too (the priority guard): a cheap transaction
+/// cannot overtake a valuable one on the account they share. Each pop refills the window
+/// from the container, up to `max_scan` transactions taken per pass; what is left goes
+/// back to the container with its priority.
+///
+/// **Hot accounts.** When one hot account's worker cannot take more (it is at its
+/// in-flight cap), its first transaction in the window fails and, by the priority guard,
+/// holds back every other transaction on that account. If they are many and well paid,
+/// they fill the whole window: nothing else enters it, so transactions on other accounts
+/// starve while idle workers wait, and every pass re-inserts and returns the same stuck
+/// transactions. So at most [`HOT_ACCOUNT_WINDOW_LIMIT`] *unscheduled* window entries may
+/// write one account (a scheduled entry stops counting, so an account whose worker keeps
+/// up is never limited); further transactions writing it are *parked*, per account in
+/// priority order, outside the container, and the scan goes on to other accounts. At the
+/// start of each pass the best [`HOT_ACCOUNT_WINDOW_LIMIT`] parked transactions of each
+/// account go back to the container, where they compete by priority again; a container
+/// transaction worse than its account's best parked one is parked too, so the window
+/// always gets the account's best transactions first and priority order on the hot
+/// account is kept. A stuck hot account thus costs a pass at most about twice the limit
+/// in re-scanned transactions, however long its queue, and leaves the rest of the window
+/// to other accounts.
+#[derive(Debug)]
+pub struct PrioGraphScheduler {
+    locks: ThreadAwareAccountLocks<Pubkey>,
+    in_flight: InFlightTracker,
+    max_in_flight_units_per_worker: u64,
+    look_ahead_window: usize,
+    hot_account_limit: usize,
+    parked: AHashMap<Pubkey, BTreeMap<(u64, Reverse<TransactionId>), BufferedTransaction>>,
+    parked_len: usize,
+}
+
+/// A batch being filled during a pass.
+#[derive(Debug, Default)]
+struct PendingBatch {
+    ids: Vec<(TransactionId, u64, u64)>,
+    transactions: Vec<BufferedTransaction>,
+    units: u64,
+}
+
+impl PrioGraphScheduler {
+    /// A scheduler for `num_workers` workers (1..=64), each given at most
+    /// `max_in_flight_units_per_worker` estimated units at a time, with the default window
+    /// and hot-account limit.
+    ///
+    /// # Panics
+    /// If `num_workers` is not in `1..=64` (a configuration the caller validates).
+    pub fn new(num_workers: usize, max_in_flight_units_per_worker: u64) -> Self {
+        Self::with_limits(
+            num_workers,
+            max_in_flight_units_per_worker,
+            DEFAULT_LOOK_AHEAD_WINDOW,
+            HOT_ACCOUNT_WINDOW_LIMIT,
+        )
+    }
+
+    /// As [`new`](Self::new), with a look-ahead window of `look_ahead_window`
+    /// transactions and at most `hot_account_limit` window entries writing one account
+    /// per pass (`usize::MAX`: never park).
+    pub fn with_limits(
+        num_workers: usize,
+        max_in_flight_units_per_worker: u64,
+        look_ahead_window: usize,
+        hot_account_limit: usize,
+    ) -> Self {
+        Self {
+            locks: ThreadAwareAccountLocks::new(num_workers),
+            in_flight: InFlightTracker::new(num_workers),
+            max_in_flight_units_per_worker,
+            look_ahead_window: look_ahead_window.max(1),
+            hot_account_limit: hot_account_limit.max(1),
+            parked: AHashMap::new(),
+            parked_len: 0,
+        }
+    }
+
+    /// Moves each hot account's best parked transactions back into the container.
+    fn unpark(&mut self, container: &mut TransactionContainer<BufferedTransaction>) {
+        let limit = self.hot_account_limit;
+        self.parked.retain(|_, queue| {
+            for _ in 0..limit {
+                if container.len() >= container.capacity() {
+                    break;
+                }
+                let Some(((priority, Reverse(id)), transaction)) = queue.pop_last() else {
+                    break;
+                };
+                self.parked_len -= 1;
+                let dropped = container.reinsert(id, transaction, priority);
+                debug_assert!(dropped.is_none(), "there was room");
+            }
+            !queue.is_empty()
+        });
+    }
+
+    /// Takes a transaction popped from the container into the window and returns `true`,
+    /// or parks it and returns `false` if one of its writable accounts already has its
+    /// share of the window, or has parked transactions better than it (which must enter
+    /// first).
+    fn admit(
+        &mut self,
+        graph: &mut PrioGraph<BufferedTransaction>,
+        window_writes: &mut AHashMap<Pubkey, usize>,
+        (id, priority, transaction): (TransactionId, u64, BufferedTransaction),
+    ) -> bool {
+        let key_of_this = (priority, Reverse(id));
+        let hot = transaction
+            .lock_requests()
+            .filter(|(_, writable)| *writable)
+            .map(|(key, _)| key)
+            .find(|key| {
+                window_writes.get(*key).copied().unwrap_or(0) >= self.hot_account_limit
+                    || self
+                        .parked
+                        .get(*key)
+                        .and_then(BTreeMap::last_key_value)
+                        .is_some_and(|(best_parked, _)| *best_parked > key_of_this)
+            })
+            .copied();
+        if let Some(key) = hot {
+            self.parked
+                .entry(key)
+                .or_default()
+                .insert(key_of_this, transaction);
+            self.parked_len += 1;
+            return false;
+        }
+        for (key, writable) in transaction.lock_requests() {
+            if writable {
+                *window_writes.entry(*key).or_insert(0) += 1;
+            }
+        }
+        let accounts = Arc::clone(&transaction);
+        graph.insert(id, priority, transaction, accounts.lock_requests());
+        true
+    }
+
+    /// Takes transactions from the container until one enters the window (or the window
+    /// is full, or `max_scan` transactions were taken in this pass).
+    fn refill(
+        &mut self,
+        container: &mut TransactionContainer<BufferedTransaction>,
+        graph: &mut PrioGraph<BufferedTransaction>,
+        window_writes: &mut AHashMap<Pubkey, usize>,
+        scanned: &mut usize,
+        max_scan: usize,
+    ) {
+        while graph.len() < self.look_ahead_window && *scanned < max_scan {
+            let Some(entry) = container.pop_best() else {
+                return;
+            };
+            *scanned += 1;
+            if self.admit(graph, window_writes, entry) {
+                return;
+            }
+        }
+    }
+
+    fn send(&mut self, worker: ThreadId, batch: &mut PendingBatch, ready: &mut Vec<ConsumeWork>) {
+        let batch = std::mem::take(batch);
+        let batch_id = self
+            .in_flight
+            .track_batch(worker, batch.units, batch.ids.len());
+        ready.push(ConsumeWork {
+            batch_id,
+            worker,
+            ids: batch.ids,
+            transactions: batch.transactions,
+        });
+    }
+}
+
+impl Scheduler for PrioGraphScheduler {
+    fn schedule(
+        &mut self,
+        container: &mut TransactionContainer<BufferedTransaction>,
+        max_scan: usize,
+        budget: u64,
+        units_of: &dyn Fn(&SanitizedTransaction) -> u64,
+    ) -> (Vec<ConsumeWork>, SchedulingSummary) {
+        let num_workers = self.locks.num_threads();
+        let mut pending: Vec<PendingBatch> =
+            (0..num_workers).map(|_| PendingBatch::default()).collect();
+        let mut ready = Vec::new();
+        let mut summary = SchedulingSummary::default();
+        if budget == 0 {
+            return (ready, summary);
+        }
+        self.unpark(container);
+        let mut graph = PrioGraph::default();
+        let mut window_writes: AHashMap<Pubkey, usize> = AHashMap::new();
+        let mut unscheduled: Vec<(TransactionId, u64, BufferedTransaction)> = Vec::new();
+        let mut scanned = 0;
+        let mut budget_left = budget;
+        while graph.len() < self.look_ahead_window && scanned < max_scan && !container.is_empty() {
+            self.refill(
+                container,
+                &mut graph,
+                &mut window_writes,
+                &mut scanned,
+                max_scan,
+            );
+        }
+        // Rounds, as in Agave: pop every ready transaction, send the batches, refill the
+        // window, and only then release what was scheduled, so a transaction and the ones
+        // it unblocks go out in different batches (each batch is conflict-free).
+        let mut budget_spent = false;
+        while graph.has_ready() && !budget_spent {
+            let mut scheduled_nodes = Vec::new();
+            let mut popped = 0;
+            while let Some((node, id, priority, transaction)) = graph.pop() {
+                popped += 1;
+                let units = units_of(&transaction);
+                if units > budget_left {
+                    // The pass's budget is spent: the rest waits for the next pass.
+                    summary.unschedulable_budget += 1;
+                    unscheduled.push((id, priority, transaction));
+                    budget_spent = true;
+                    break;
+                }
+                let mut allowed = ThreadSet::none();
+                for (worker, batch) in pending.iter().enumerate() {
+                    if self.in_flight.units(worker).saturating_add(batch.units)
+                        < self.max_in_flight_units_per_worker
+                    {
+                        allowed.insert(worker);
+                    }
+                }
+                let in_flight = &self.in_flight;
+                let result = self.locks.try_lock_accounts(
+                    transaction.lock_requests(),
+                    allowed,
+                    |candidates| {
+                        select_thread(candidates, |worker| {
+                            (
+                                in_flight.units(worker) + pending[worker].units,
+                                in_flight.transactions(worker) + pending[worker].ids.len(),
+                            )
+                        })
+                    },
+                );
+                match result {
+                    Ok(worker) => {
+                        scheduled_nodes.push(node);
+                        // Scheduled: it no longer takes its accounts' share of the window.
+                        for (key, writable) in transaction.lock_requests() {
+                            if writable {
+                                if let Some(count) = window_writes.get_mut(key) {
+                                    *count -= 1;
+                                }
+                            }
+                        }
+                        budget_left -= units;
+                        let batch = &mut pending[worker];
+                        batch.units = batch.units.saturating_add(units);
+                        batch.ids.push((id, priority, units));
+                        batch.transactions.push(transaction);
+                        summary.scheduled += 1;
+                        if batch.ids.len() == MAX_BATCH_SIZE {
+                            self.send(worker, &mut pending[worker], &mut ready);
+                        }
+                    }
+                    Err(error) => {
+                        match error {
+                            TryLockError::MultipleConflicts => {
+                                summary.unschedulable_conflicts += 1;
+                            }
+                            TryLockError::ThreadNotAllowed => summary.unschedulable_threads += 1,
+                        }
+                        // Never released: its conflicting followers stay behind it.
+                        unscheduled.push((id, priority, transaction));
+                    }
+                }
+            }
+            for (worker, batch) in pending.iter_mut().enumerate() {
+                if !batch.ids.is_empty() {
+                    self.send(worker, batch, &mut ready);
+                }
+            }
+            for _ in 0..popped {
+                self.refill(
+                    container,
+                    &mut graph,
+                    &mut window_writes,
+                    &mut scanned,
+                    max_scan,
+                );
+            }
+            for node in scheduled_nodes {
+                graph.release(node);
+            }
+        }
+        for (worker, batch) in pending.iter_mut().enumerate() {
+            if !batch.ids.is_empty() {
+                self.send(worker, batch, &mut ready);
+            }
+        }
+        for (id, priority, transaction) in unscheduled.into_iter().chain(graph.drain()) {
+            // Cannot drop anything: these were just taken out of the container.
+            let dropped = container.reinsert(id, transaction, priority);
+            debug_assert!(dropped.is_none());
+        }
+        (ready, summary)
+    }
+
+    fn complete(
+        &mut self,
+        work: ConsumeWork,
+        retryable: &[usize],
+        container: &mut TransactionContainer<BufferedTransaction>,
+    ) -> Vec<BufferedTransaction> {
+        let worker = self.in_flight.complete_batch(work.batch_id);
+        assert_eq!(
+            worker, work.worker,
+            "invariant: a batch comes back from the worker it was sent to"
+        );
+        for transaction in &work.transactions {
+            self.locks
+                .unlock_accounts(transaction.lock_requests(), worker);
+        }
+        requeue(&work, retryable, container)
+    }
+
+    fn is_idle(&self) -> bool {
+        self.locks.is_empty() && self.in_flight.is_empty()
+    }
+
+    fn held(&self) -> usize {
+        self.parked_len
+    }
+
+    fn num_workers(&self) -> usize {
+        self.locks.num_threads()
+    }
+
+    fn name(&self) -> &'static str {
+        "prio-graph"
+    }
+}
