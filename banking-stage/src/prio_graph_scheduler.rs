@@ -279,10 +279,8 @@ impl Scheduler for PrioGraphScheduler {
                         scheduled_nodes.push(node);
                         // Scheduled: it no longer takes its accounts' share of the window.
                         for (key, writable) in transaction.lock_requests() {
-                            if writable {
-                                if let Some(count) = window_writes.get_mut(key) {
-                                    *count -= 1;
-                                }
+                            if let (true, Some(count)) = (writable, window_writes.get_mut(key)) {
+                                *count -= 1;
                             }
                         }
                         budget_left -= units;
