@@ -3,4 +3,5 @@
 mod bank;
 mod cost;
 mod pipeline;
+mod prio_graph;
 mod scheduler;
