@@ -178,6 +178,28 @@ impl CostTracker {
             .unwrap_or(0)
     }
 
+    /// The `n` writable accounts charged the most so far, most first (ties by key).
+    pub fn top_accounts(&self, n: usize) -> Vec<(Pubkey, u64)> {
+        let mut all: Vec<(Pubkey, u64)> = self
+            .cost_by_writable_account
+            .iter()
+            .map(|(key, cost)| (*key, *cost))
+            .collect();
+        all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        all.truncate(n);
+        all
+    }
+
+    /// The per-writable-account cost limit.
+    pub fn account_cost_limit(&self) -> u64 {
+        self.account_cost_limit
+    }
+
+    /// The block's new-account-data limit.
+    pub fn account_data_size_limit(&self) -> u64 {
+        self.account_data_size_limit
+    }
+
     /// New account data reserved so far.
     pub fn allocated_accounts_data_size(&self) -> u64 {
         self.allocated_accounts_data_size

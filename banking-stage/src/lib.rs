@@ -96,7 +96,7 @@ pub use messages::{
     BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
     TransactionOutcome,
 };
-pub use metrics::{DropCounts, SchedulingTotals, SlotEndReason, SlotMetrics};
+pub use metrics::{DropCounts, SchedulingTotals, SlotEndReason, SlotMetrics, TOP_ACCOUNTS};
 pub use pipeline::{
     BlockLimits, MAX_WORKERS, PipelineConfig, PipelineError, PipelineOutput, SchedulerKind,
     run_pipeline, run_pipeline_with_scheduler,

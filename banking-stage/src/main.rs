@@ -186,7 +186,12 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         &config,
         receiver,
         |slot| {
-            progress.suspend(|| print_slot(slot));
+            progress.suspend(|| {
+                print_slot(slot);
+                if args.report {
+                    println!("{slot}");
+                }
+            });
             progress.inc(slot.committed + slot.dropped.total());
         },
     )?;

@@ -17,7 +17,7 @@ use crate::cost_tracker::{
     CostTracker, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS, MAX_WRITABLE_ACCOUNT_UNITS,
 };
 use crate::greedy_scheduler::GreedyScheduler;
-use crate::metrics::{DropCounts, SlotMetrics};
+use crate::metrics::{DropCounts, SlotMetrics, TOP_ACCOUNTS};
 use crate::prio_graph_scheduler::PrioGraphScheduler;
 use crate::scheduler::Scheduler;
 use crate::scheduler_controller::SchedulerController;
@@ -317,6 +317,17 @@ pub fn run_pipeline_with_scheduler(
 
 type Produced = (Vec<Block>, Vec<SlotMetrics>, Arc<Bank>, u64);
 
+/// A slot's cost tracker, read once at its end.
+struct LimitsUsed {
+    block_cost: u64,
+    block_cost_limit: u64,
+    max_account_cost: u64,
+    account_cost_limit: u64,
+    top_accounts: Vec<(sdk_lite::Pubkey, u64)>,
+    allocated_data: u64,
+    allocated_data_limit: u64,
+}
+
 fn produce_slots(
     mut parent: Arc<Bank>,
     controller: &mut SchedulerController,
@@ -344,15 +355,15 @@ fn produce_slots(
             controller.run_slot(&working, start + config.slot_duration, &pacer);
         let bank_hash = bank.freeze();
         let entries = working.take_entries();
-        let (block_cost, block_cost_limit, max_account_cost, allocated_data) = working
-            .with_cost_tracker(|tracker| {
-                (
-                    tracker.block_cost(),
-                    tracker.block_cost_limit(),
-                    tracker.max_account_cost(),
-                    tracker.allocated_accounts_data_size(),
-                )
-            });
+        let limits_used = working.with_cost_tracker(|tracker| LimitsUsed {
+            block_cost: tracker.block_cost(),
+            block_cost_limit: tracker.block_cost_limit(),
+            max_account_cost: tracker.max_account_cost(),
+            account_cost_limit: tracker.account_cost_limit(),
+            top_accounts: tracker.top_accounts(TOP_ACCOUNTS),
+            allocated_data: tracker.allocated_accounts_data_size(),
+            allocated_data_limit: tracker.account_data_size_limit(),
+        });
         let metrics = SlotMetrics {
             slot: bank.slot(),
             received: activity.received,
@@ -365,10 +376,13 @@ fn produce_slots(
             dropped: activity.dropped,
             compute_units: activity.compute_units,
             fees: bank.collected_fees(),
-            block_cost,
-            block_cost_limit,
-            max_account_cost,
-            allocated_data,
+            block_cost: limits_used.block_cost,
+            block_cost_limit: limits_used.block_cost_limit,
+            max_account_cost: limits_used.max_account_cost,
+            account_cost_limit: limits_used.account_cost_limit,
+            top_accounts: limits_used.top_accounts,
+            allocated_data: limits_used.allocated_data,
+            allocated_data_limit: limits_used.allocated_data_limit,
             worker_busy: activity
                 .worker_busy_ns
                 .iter()
