@@ -457,4 +457,73 @@ mod end_to_end {
             );
         }
     }
+
+    /// Pacing: the block's units are released over the slot, so a valuable transaction
+    /// that arrives after the cheap flood still finds room in the same block; without
+    /// pacing the flood fills the block at once.
+    #[test]
+    fn pacing_leaves_room_for_a_late_valuable_transaction() {
+        let mut chain = Chain {
+            genesis: Vec::new(),
+            transactions: Vec::new(),
+            prices: Default::default(),
+        };
+        for index in 0..201 {
+            let (key, account) = state();
+            chain.genesis.push((key, account));
+            add(
+                &mut chain,
+                &[key],
+                if index == 200 { 1_000_000 } else { 1 + index },
+            );
+        }
+        let late = chain.transactions.pop().unwrap();
+        let late_signature = late.signatures[0];
+        let sanitized = sdk_lite::SanitizedTransaction::try_new(late.clone()).unwrap();
+        let programs = Arc::new(ProgramRegistry::with_builtins());
+        let limits =
+            svm_lite::compute_budget_limits(&sanitized, |id| programs.is_builtin(id)).unwrap();
+        let cost = banking_stage::TransactionCost::new(&sanitized, &limits).sum();
+        let block_of = |pacing: Option<Duration>| {
+            let genesis =
+                Arc::new(Bank::new_genesis(chain.genesis.clone(), BankConfig::default()).unwrap());
+            genesis.freeze();
+            let (sender, receiver) = crossbeam_channel::unbounded();
+            let flood = chain.transactions.clone();
+            let late = late.clone();
+            let feeder = std::thread::spawn(move || {
+                for transaction in flood {
+                    sender.send(transaction).unwrap();
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                // The run may be over (one slot, already full): then nobody listens.
+                let _ = sender.send(late);
+            });
+            let config = PipelineConfig {
+                num_workers: 2,
+                scheduler: SchedulerKind::PrioGraph,
+                slot_duration: Duration::from_millis(1_500),
+                max_slots: Some(1),
+                pacing,
+                block_limits: BlockLimits {
+                    block_units: 50 * cost + cost / 2,
+                    ..BlockLimits::default()
+                },
+                ..PipelineConfig::default()
+            };
+            let output =
+                run_pipeline(genesis, Arc::clone(&programs), &config, receiver, |_| {}).unwrap();
+            feeder.join().unwrap();
+            output.blocks[0]
+                .entries
+                .iter()
+                .flat_map(|entry| &entry.transactions)
+                .any(|transaction| *transaction.signature() == late_signature)
+        };
+        assert!(
+            block_of(Some(Duration::from_millis(1_200))),
+            "paced: room in the first block"
+        );
+        assert!(!block_of(None), "unpaced: the flood filled the first block");
+    }
 }
