@@ -8,15 +8,28 @@
 //! cost an empty block could hold) and buffers it in a bounded [`TransactionContainer`],
 //! best compute-unit price first (full, it drops the lowest).
 //!
-//! Then, until the slot ends, it runs scheduling passes. A [`Scheduler`] (today the
-//! [`GreedyScheduler`]) takes up to `max_scan_per_pass` transactions best first and asks
-//! `scheduling-utils`' thread-aware locks for a worker that may take each one: a
-//! transaction whose accounts one worker already holds must go to that worker (its queue
-//! order serializes them); a free one goes to the least-loaded worker ([`select_thread`]:
-//! units queued plus in flight, then transactions, then lowest id), leaving out workers at
-//! their in-flight cap; one that would need two workers waits in the container. Batches of
-//! up to [`MAX_BATCH_SIZE`] go to per-worker channels as [`ConsumeWork`]; an
-//! [`InFlightTracker`] counts each worker's units and transactions.
+//! Then, until the slot ends, it runs scheduling passes. A [`Scheduler`] takes up to
+//! `max_scan_per_pass` transactions best first and asks `scheduling-utils`' thread-aware
+//! locks for a worker that may take each one: a transaction whose accounts one worker
+//! already holds must go to that worker (its queue order serializes them); a free one goes
+//! to the least-loaded worker ([`select_thread`]: units queued plus in flight, then
+//! transactions, then lowest id), leaving out workers at their in-flight cap; one that
+//! would need two workers waits. Two policies implement the trait:
+//! * [`GreedyScheduler`] places each transaction as it comes; a cheap transaction may
+//!   overtake a blocked valuable one on the account they share.
+//! * [`PrioGraphScheduler`] looks ahead over a window (256) of the best transactions as a
+//!   dependency graph and keeps priority order per account: a transaction it cannot place
+//!   holds back every lower-priority transaction that conflicts with it (the priority
+//!   guard). It parks transactions that pile up behind a stuck hot account, so they cannot
+//!   fill the window and starve the other accounts (see its doc for the design).
+//!
+//! Batches of up to [`MAX_BATCH_SIZE`] go to per-worker channels as [`ConsumeWork`]; an
+//! [`InFlightTracker`] counts each worker's units and transactions. Block fill can be
+//! paced ([`PipelineConfig::pacing`], `scheduling-utils`' `CostPacer`): each pass may
+//! schedule only what the pacer has released so far, so a valuable transaction that
+//! arrives late in the slot still finds room. The scheduler also keeps at most one
+//! transaction per signature in the pipeline: the bank's already-processed check runs
+//! before the commit, so two copies on two workers could otherwise both pass it.
 //!
 //! A consume worker ([`Consumer::consume`]) reserves each transaction's cost in the block
 //! ([`CostTracker`]: 60M units per block, 12M per writable account, 100 MB of new data),
@@ -31,7 +44,9 @@
 //! A slot ends at its deadline (400 ms), when a transaction does not fit in the block's
 //! cost limit, or when no transaction is left; the scheduler then waits for every batch in
 //! flight, the bank freezes, and a [`Block`] (slot, parent hash, entries, bank hash) comes
-//! out with its [`SlotMetrics`]. The next slot's bank builds on it.
+//! out with its [`SlotMetrics`], whose `Display` is the leader's slot report (outcomes,
+//! drop reasons, each limit's use, worker idle share, the hottest accounts, why the slot
+//! ended). The next slot's bank builds on it.
 //!
 //! # Invariants
 //! * **The entries are a serial order.** A worker records an entry before it releases the
@@ -51,13 +66,17 @@
 //!   freezes, and [`Bank::freeze`] waits for commits in progress.
 //!
 //! # Costs
-//! The scheduler thread does O(accounts) hash-table work per transaction per pass; a
-//! worker takes three short mutexes per batch (cost tracker, locks, recorder) besides the
-//! store's own, so contention stays per batch, not per transaction.
+//! The scheduler thread does O(accounts) hash-table work per transaction per pass (the
+//! prio-graph adds the graph's edges and a heap, O(accounts + log window)); a worker takes
+//! three short mutexes per batch (cost tracker, locks, recorder) besides the store's own,
+//! so contention stays per batch, not per transaction. Measured (`cargo bench -p benches
+//! --bench banking_stage`, 16K transactions, 4 workers answering at once): about 2.3M
+//! transactions per second for the greedy scheduler and about 1M for the prio-graph
+//! scheduler on this project's 2-core machines.
 //!
 //! # Seams
-//! [`Scheduler`] is the policy seam; the programs are `svm-lite`'s [`ProgramRegistry`]
-//! (svm_lite::ProgramRegistry); the store is `accounts-db-lite`'s.
+//! [`Scheduler`] is the policy seam ([`run_pipeline_with_scheduler`] runs a caller's own);
+//! the programs are `svm-lite`'s `ProgramRegistry`; the store is `accounts-db-lite`'s.
 
 mod bank;
 mod block;
