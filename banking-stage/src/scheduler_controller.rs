@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ahash::AHashSet;
+use ahash::AHashMap;
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use scheduling_utils::CostPacer;
 use sdk_lite::{SanitizedTransaction, Signature, Transaction};
@@ -51,10 +51,10 @@ pub(crate) struct SchedulerController {
     /// Transactions that did not fit in this slot's block: back at the next slot.
     deferred: Vec<(TransactionId, u64, BufferedTransaction)>,
     /// The signature of every transaction in the pipeline (buffered, held, deferred or in
-    /// flight). Two transactions with one signature are never in flight at once, so the
-    /// bank's already-processed check, which runs before the commit, cannot let both
-    /// through on two workers.
-    signatures: AHashSet<Signature>,
+    /// flight), with its estimated units (computed once, at intake). Two transactions
+    /// with one signature are never in flight at once, so the bank's already-processed
+    /// check, which runs before the commit, cannot let both through on two workers.
+    signatures: AHashMap<Signature, u64>,
     input: Receiver<Transaction>,
     input_closed: bool,
     workers: Vec<Sender<ConsumeRequest>>,
@@ -86,7 +86,7 @@ impl SchedulerController {
             scheduler,
             container: TransactionContainer::with_capacity(buffer_capacity),
             deferred: Vec::new(),
-            signatures: AHashSet::new(),
+            signatures: AHashMap::new(),
             input,
             input_closed: false,
             workers,
@@ -185,7 +185,13 @@ impl SchedulerController {
         activity: &mut SlotActivity,
     ) -> (bool, bool) {
         let programs = &self.programs;
-        let units_of = |transaction: &SanitizedTransaction| estimated_units(transaction, programs);
+        let estimates = &self.signatures;
+        let units_of = |transaction: &SanitizedTransaction| {
+            estimates
+                .get(transaction.signature())
+                .copied()
+                .unwrap_or_else(|| estimated_units(transaction, programs))
+        };
         // Conservative: a batch in flight may already be reserved in the tracker.
         let consumed = slot
             .with_cost_tracker(|tracker| tracker.block_cost())
@@ -272,17 +278,23 @@ impl SchedulerController {
 
     /// Screens and buffers one arriving transaction, or drops it with its reason.
     fn intake(&mut self, transaction: Transaction, activity: &mut SlotActivity) {
-        let (transaction, priority) = match screen(transaction, &self.programs, &self.empty_block) {
-            Ok(screened) => screened,
-            Err(reason) => {
-                activity.dropped.add(reason, 1);
+        let (transaction, priority, units) =
+            match screen_with_cost(transaction, &self.programs, &self.empty_block) {
+                Ok(screened) => screened,
+                Err(reason) => {
+                    activity.dropped.add(reason, 1);
+                    return;
+                }
+            };
+        match self.signatures.entry(*transaction.signature()) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                // The same signature is already in the pipeline: at most one can commit.
+                activity.dropped.add(DropReason::AlreadyProcessed, 1);
                 return;
             }
-        };
-        if !self.signatures.insert(*transaction.signature()) {
-            // The same signature is already in the pipeline: at most one can commit.
-            activity.dropped.add(DropReason::AlreadyProcessed, 1);
-            return;
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(units);
+            }
         }
         match self.container.insert(Arc::new(transaction), priority) {
             Inserted::Buffered(_) => {}
@@ -366,6 +378,16 @@ pub fn screen(
     programs: &ProgramRegistry,
     empty_block: &CostTracker,
 ) -> Result<(SanitizedTransaction, u64), DropReason> {
+    screen_with_cost(transaction, programs, empty_block)
+        .map(|(transaction, priority, _)| (transaction, priority))
+}
+
+/// [`screen`], also returning the transaction's estimated cost in units.
+fn screen_with_cost(
+    transaction: Transaction,
+    programs: &ProgramRegistry,
+    empty_block: &CostTracker,
+) -> Result<(SanitizedTransaction, u64, u64), DropReason> {
     let transaction =
         SanitizedTransaction::try_new(transaction).map_err(|_| DropReason::Malformed)?;
     if transaction
@@ -380,7 +402,7 @@ pub fn screen(
     empty_block
         .would_fit(&cost)
         .map_err(|_| DropReason::TooExpensive)?;
-    Ok((transaction, limits.compute_unit_price))
+    Ok((transaction, limits.compute_unit_price, cost.sum()))
 }
 
 /// The estimated units of a batch (as the scheduler counted them when it sent it).
