@@ -170,10 +170,17 @@ fn parallel_blocks_replay_sequentially_to_the_same_hash() {
 
 #[test]
 fn a_run_stopped_early_counts_what_is_still_buffered() {
+    for scheduler in SCHEDULERS {
+        a_run_stopped_early_counts_what_is_still_buffered_with(scheduler);
+    }
+}
+
+fn a_run_stopped_early_counts_what_is_still_buffered_with(scheduler: SchedulerKind) {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = small_workload(ConflictPattern::Chain, 7);
     let config = PipelineConfig {
         num_workers: 2,
+        scheduler,
         slot_duration: LONG_SLOT,
         max_slots: Some(1),
         block_limits: BlockLimits {
@@ -288,6 +295,12 @@ fn workload_hot_count(workload: &Workload, _programs: &ProgramRegistry) -> u64 {
 
 #[test]
 fn the_block_never_exceeds_its_limit() {
+    for scheduler in SCHEDULERS {
+        the_block_never_exceeds_its_limit_with(scheduler);
+    }
+}
+
+fn the_block_never_exceeds_its_limit_with(scheduler: SchedulerKind) {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     // Transfers and bench work use exactly the units they request, so what a block
     // reserved is what it holds (failing transactions would give unused units back).
@@ -308,6 +321,7 @@ fn the_block_never_exceeds_its_limit() {
     let block_units = 250_000;
     let config = PipelineConfig {
         num_workers: 4,
+        scheduler,
         slot_duration: LONG_SLOT,
         block_limits: BlockLimits {
             block_units,
@@ -349,6 +363,12 @@ fn the_block_never_exceeds_its_limit() {
 
 #[test]
 fn bad_input_is_dropped_with_its_reason_and_changes_nothing() {
+    for scheduler in SCHEDULERS {
+        bad_input_is_dropped_with_its_reason_and_changes_nothing_with(scheduler);
+    }
+}
+
+fn bad_input_is_dropped_with_its_reason_and_changes_nothing_with(scheduler: SchedulerKind) {
     use banking_stage::workload::BadKind;
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = Workload::generate(&WorkloadConfig {
@@ -368,6 +388,7 @@ fn bad_input_is_dropped_with_its_reason_and_changes_nothing() {
     let parent = genesis(&workload);
     let config = PipelineConfig {
         num_workers: 2,
+        scheduler,
         ..PipelineConfig::default()
     };
     // First the good transactions alone, then everything: the second run may only drop.
@@ -439,6 +460,12 @@ impl svm_lite::Program for PanickingProgram {
 
 #[test]
 fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on() {
+    for scheduler in SCHEDULERS {
+        a_panicking_program_fails_its_batch_and_the_pipeline_goes_on_with(scheduler);
+    }
+}
+
+fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on_with(scheduler: SchedulerKind) {
     let mut registry = ProgramRegistry::with_builtins();
     let buggy = sdk_lite::Pubkey::new_from_array([7; 32]);
     registry.register(buggy, Arc::new(PanickingProgram));
@@ -455,6 +482,7 @@ fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on() {
     }
     let config = PipelineConfig {
         num_workers: 3,
+        scheduler,
         ..PipelineConfig::default()
     };
     let output = run(genesis(&workload), &programs, &config, &transactions);
@@ -508,6 +536,12 @@ fn an_unfrozen_parent_is_refused() {
 
 #[test]
 fn slots_end_on_time_while_transactions_trickle_in() {
+    for scheduler in SCHEDULERS {
+        slots_end_on_time_while_transactions_trickle_in_with(scheduler);
+    }
+}
+
+fn slots_end_on_time_while_transactions_trickle_in_with(scheduler: SchedulerKind) {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = small_workload(ConflictPattern::None, 2);
     let parent = genesis(&workload);
@@ -531,6 +565,7 @@ fn slots_end_on_time_while_transactions_trickle_in() {
     };
     let config = PipelineConfig {
         num_workers: 2,
+        scheduler,
         slot_duration: Duration::from_millis(20),
         ..PipelineConfig::default()
     };
