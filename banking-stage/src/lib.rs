@@ -80,10 +80,12 @@
 
 mod bank;
 mod block;
+mod block_replayer;
 mod blockhash_queue;
 mod consume_worker;
 mod cost_model;
 mod cost_tracker;
+mod critical_path;
 mod greedy_scheduler;
 mod in_flight_tracker;
 mod messages;
@@ -100,6 +102,9 @@ pub mod workload;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use block::{Block, Entry, WorkingSlot};
+pub use block_replayer::{
+    BlockReplayer, MAX_CACHED_USAGE_QUEUES, ReplayMetrics, ReplayTask, TransactionTiming,
+};
 pub use blockhash_queue::BlockhashQueue;
 pub use consume_worker::{ConsumeRequest, Consumer, run_consume_worker};
 pub use cost_model::{

@@ -10,6 +10,8 @@ use thiserror::Error;
 
 use crate::bank::{Bank, BankError};
 use crate::block::Block;
+use crate::block_replayer::first_duplicate_signature;
+use crate::messages::BufferedTransaction;
 
 /// Why a chain of blocks did not replay to the declared state.
 #[derive(Debug, Error)]
@@ -35,6 +37,15 @@ pub enum ReplayError {
         /// Why it cannot be committed.
         error: Box<TransactionError>,
     },
+    /// The block lists a signature twice (a leader never does: the second could not be
+    /// committed). Found before anything runs.
+    #[error("slot {slot}: signature {signature} appears twice in the block")]
+    DuplicateSignature {
+        /// The block's slot.
+        slot: Slot,
+        /// The repeated signature.
+        signature: Signature,
+    },
     /// The replayed bank hash differs from the block's.
     #[error("slot {slot}: replayed bank hash {actual} differs from the block's {declared}")]
     HashMismatch {
@@ -55,9 +66,12 @@ pub enum ReplayError {
 /// them. Returns the last bank.
 ///
 /// # Errors
-/// The first block that does not build on its parent, holds a transaction that cannot be
-/// committed, or freezes to a different hash than it declares. Banks share their store, so
-/// a rejected block's earlier entries stay applied: replay from a fresh genesis.
+/// The first block that does not build on its parent, lists a signature twice, holds a
+/// transaction that cannot be committed, or freezes to a different hash than it declares.
+/// What can be found before executing (parent, duplicate or already-processed
+/// signatures) rejects the block before anything of it runs; banks share their store (no
+/// forks yet), so a block rejected during execution keeps its earlier transactions
+/// applied: replay from a fresh genesis after an error.
 pub fn replay_sequentially(
     parent: Arc<Bank>,
     programs: &ProgramRegistry,
@@ -65,17 +79,12 @@ pub fn replay_sequentially(
 ) -> Result<Arc<Bank>, ReplayError> {
     let mut parent = parent;
     for block in blocks {
-        let parent_hash = parent.hash().ok_or(BankError::ParentNotFrozen {
-            slot: parent.slot(),
-        })?;
-        if parent_hash != block.parent_hash {
-            return Err(ReplayError::ParentMismatch {
-                slot: block.slot,
-                declared: block.parent_hash,
-                actual: parent_hash,
-            });
-        }
-        let bank = Arc::new(Bank::new_from_parent(&parent, block.slot)?);
+        let transactions: Vec<BufferedTransaction> = block
+            .entries
+            .iter()
+            .flat_map(|entry| entry.transactions.iter().cloned())
+            .collect();
+        let bank = prepare_block(&parent, block, &transactions)?;
         for entry in &block.entries {
             let output =
                 bank.load_and_execute(programs, &entry.transactions, &ProcessingConfig::default());
@@ -101,4 +110,43 @@ pub fn replay_sequentially(
         parent = bank;
     }
     Ok(parent)
+}
+
+/// The checks that need no execution, then the block's bank: the block builds on
+/// `parent`, lists no signature twice, and holds no signature already committed.
+pub(crate) fn prepare_block(
+    parent: &Arc<Bank>,
+    block: &Block,
+    transactions: &[BufferedTransaction],
+) -> Result<Arc<Bank>, ReplayError> {
+    let parent_hash = parent.hash().ok_or(BankError::ParentNotFrozen {
+        slot: parent.slot(),
+    })?;
+    if parent_hash != block.parent_hash {
+        return Err(ReplayError::ParentMismatch {
+            slot: block.slot,
+            declared: block.parent_hash,
+            actual: parent_hash,
+        });
+    }
+    if let Some(duplicate) = first_duplicate_signature(transactions) {
+        return Err(ReplayError::DuplicateSignature {
+            slot: block.slot,
+            signature: *duplicate.signature(),
+        });
+    }
+    let bank = Arc::new(Bank::new_from_parent(parent, block.slot)?);
+    for (transaction, check) in transactions
+        .iter()
+        .zip(bank.check_transactions(transactions))
+    {
+        if let Err(error) = check {
+            return Err(ReplayError::UncommittableTransaction {
+                slot: block.slot,
+                signature: *transaction.signature(),
+                error: Box::new(error),
+            });
+        }
+    }
+    Ok(bank)
 }

@@ -4,4 +4,5 @@ mod bank;
 mod cost;
 mod pipeline;
 mod prio_graph;
+mod replay;
 mod scheduler;

@@ -1,0 +1,451 @@
+//! `BlockReplayer`: replays blocks in parallel with `unified-scheduler-logic`'s FIFO state
+//! machine, to exactly the state a sequential replay reaches.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ahash::AHashSet;
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use dashmap::DashMap;
+use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
+use svm_lite::{ProcessingConfig, ProgramRegistry};
+use unified_scheduler_logic::{
+    Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
+};
+
+use crate::bank::Bank;
+use crate::block::Block;
+use crate::critical_path::critical_path;
+use crate::messages::BufferedTransaction;
+use crate::pipeline::MAX_WORKERS;
+use crate::sequential_replay::ReplayError;
+
+/// Usage queues kept across blocks at most; past it, the cache is cleared between blocks.
+pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
+
+/// What a replay task carries: the transaction and its index in the block.
+#[derive(Debug)]
+pub struct ReplayTask {
+    /// Position in the block's serial order.
+    pub index: usize,
+    /// The transaction.
+    pub transaction: BufferedTransaction,
+}
+
+/// When one transaction ran, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionTiming {
+    /// Position in the block.
+    pub index: usize,
+    /// The worker that ran it.
+    pub worker: usize,
+    /// Start, from the beginning of the block's replay.
+    pub start: Duration,
+    /// How long it took (load, execute, commit).
+    pub duration: Duration,
+}
+
+/// What replaying one block took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayMetrics {
+    /// The block's slot.
+    pub slot: accounts_db_lite::Slot,
+    /// Transactions replayed.
+    pub transactions: usize,
+    /// Workers used.
+    pub workers: usize,
+    /// Wall time of the block's replay (from the first task to the frozen bank).
+    pub wall: Duration,
+    /// The sum of every transaction's own time.
+    pub total_work: Duration,
+    /// The longest chain of conflicting transactions, weighted by their measured times:
+    /// no schedule can be faster.
+    pub critical_path: Duration,
+    /// Per transaction, in block order.
+    pub timings: Vec<TransactionTiming>,
+}
+
+impl ReplayMetrics {
+    /// The lower bound on the wall time: `max(total work / workers, critical path)`.
+    pub fn lower_bound(&self) -> Duration {
+        let spread = self.total_work / u32::try_from(self.workers.max(1)).unwrap_or(u32::MAX);
+        spread.max(self.critical_path)
+    }
+
+    /// How close the replay came to the lower bound: `lower bound / wall time` (1.0 is a
+    /// perfect schedule with free scheduling).
+    pub fn efficiency(&self) -> f64 {
+        let wall = self.wall.as_secs_f64();
+        if wall == 0.0 {
+            return 1.0;
+        }
+        self.lower_bound().as_secs_f64() / wall
+    }
+}
+
+/// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`].
+///
+/// Per block: the calling thread checks what can be checked before anything runs (the
+/// parent hash, no signature twice, every transaction's age and status-cache check), then
+/// creates a task per transaction (resolving each account to its usage queue through a
+/// shared [`DashMap`], off the scheduler thread) and streams them to a scheduler thread.
+/// That thread owns the state machine: a task that holds all its accounts goes on a
+/// channel read by every worker; a worker runs its transaction against the bank (one
+/// transaction per batch: load, execute, commit) and sends the task back; the scheduler
+/// deschedules it, which hands the accounts to the next tasks in block order. The state
+/// machine's FIFO order per account makes the result equal to running the block in order.
+///
+/// The usage-queue cache is reused across blocks (an account's queue is created once) and
+/// cleared between blocks when it holds more than [`MAX_CACHED_USAGE_QUEUES`]. Replay
+/// takes `&mut self`: one block at a time, which is what makes sharing the cache's queues
+/// with each block's state machine sound.
+#[derive(Debug)]
+pub struct BlockReplayer {
+    num_workers: usize,
+    programs: Arc<ProgramRegistry>,
+    usage_queues: DashMap<Pubkey, UsageQueue<ReplayTask>>,
+}
+
+impl BlockReplayer {
+    /// A replayer with `num_workers` workers (clamped to 1..=64) running `programs`.
+    pub fn new(num_workers: usize, programs: Arc<ProgramRegistry>) -> Self {
+        Self {
+            num_workers: num_workers.clamp(1, MAX_WORKERS),
+            programs,
+            usage_queues: DashMap::new(),
+        }
+    }
+
+    /// Workers used.
+    pub fn num_workers(&self) -> usize {
+        self.num_workers
+    }
+
+    /// Replays `blocks` in order from the frozen bank `parent`; returns the last bank and
+    /// each block's metrics.
+    ///
+    /// # Errors
+    /// The first block that does not replay to its declared hash (see
+    /// [`replay`](Self::replay)).
+    pub fn replay_chain(
+        &mut self,
+        parent: Arc<Bank>,
+        blocks: &[Block],
+    ) -> Result<(Arc<Bank>, Vec<ReplayMetrics>), ReplayError> {
+        let mut parent = parent;
+        let mut metrics = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let (bank, block_metrics) = self.replay(&parent, block)?;
+            metrics.push(block_metrics);
+            parent = bank;
+        }
+        Ok((parent, metrics))
+    }
+
+    /// Replays one block on a child of the frozen bank `parent` and checks its hash.
+    ///
+    /// # Errors
+    /// * [`ReplayError::ParentMismatch`]: the block does not build on `parent`;
+    /// * [`ReplayError::DuplicateSignature`] or [`ReplayError::UncommittableTransaction`]
+    ///   found by the checks before execution (already processed, blockhash too old): the
+    ///   block is rejected and nothing of it has run;
+    /// * [`ReplayError::UncommittableTransaction`] found while executing (an invalid
+    ///   durable nonce): the block is rejected; banks share one store (no forks yet), so
+    ///   the block's transactions that ran before stay applied;
+    /// * [`ReplayError::HashMismatch`]: the replayed bank hash differs from the block's.
+    pub fn replay(
+        &mut self,
+        parent: &Arc<Bank>,
+        block: &Block,
+    ) -> Result<(Arc<Bank>, ReplayMetrics), ReplayError> {
+        let transactions: Vec<BufferedTransaction> = block
+            .entries
+            .iter()
+            .flat_map(|entry| entry.transactions.iter().cloned())
+            .collect();
+        let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
+        if self.usage_queues.len() > MAX_CACHED_USAGE_QUEUES {
+            self.usage_queues.clear();
+        }
+        let start = Instant::now();
+        let outcome = self.execute(&bank, &transactions, start);
+        let timings = match outcome {
+            Ok(timings) => timings,
+            Err((index, error)) => {
+                return Err(ReplayError::UncommittableTransaction {
+                    slot: block.slot,
+                    signature: *transactions[index].signature(),
+                    error: Box::new(error),
+                });
+            }
+        };
+        let actual = bank.freeze();
+        let wall = start.elapsed();
+        if actual != block.bank_hash {
+            return Err(ReplayError::HashMismatch {
+                slot: block.slot,
+                declared: block.bank_hash,
+                actual,
+            });
+        }
+        let durations: Vec<Duration> = timings.iter().map(|timing| timing.duration).collect();
+        let metrics = ReplayMetrics {
+            slot: block.slot,
+            transactions: transactions.len(),
+            workers: self.num_workers,
+            wall,
+            total_work: durations.iter().sum(),
+            critical_path: critical_path(
+                transactions
+                    .iter()
+                    .map(|transaction| transaction.lock_requests()),
+                &durations,
+            ),
+            timings,
+        };
+        Ok((bank, metrics))
+    }
+
+    /// Runs the block's transactions in parallel; returns their timings, or the first
+    /// (in block order) that could not be committed.
+    fn execute(
+        &self,
+        bank: &Arc<Bank>,
+        transactions: &[BufferedTransaction],
+        start: Instant,
+    ) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+        if transactions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (task_sender, task_receiver) = unbounded::<Task<ReplayTask>>();
+        let (runnable_sender, runnable_receiver) = unbounded::<Task<ReplayTask>>();
+        let (done_sender, done_receiver) = unbounded::<(Task<ReplayTask>, TaskResult)>();
+        let failed = AtomicBool::new(false);
+        let num_workers = self.num_workers;
+        let count = transactions.len();
+        std::thread::scope(|scope| {
+            let scheduler = std::thread::Builder::new()
+                .name("replay-scheduler".to_owned())
+                .spawn_scoped(scope, move || {
+                    run_scheduler(
+                        count,
+                        num_workers,
+                        &task_receiver,
+                        &runnable_sender,
+                        &done_receiver,
+                    )
+                })
+                .expect("invariant: the OS can start the replay scheduler thread");
+            for worker in 0..num_workers {
+                let runnable = runnable_receiver.clone();
+                let done = done_sender.clone();
+                let failed = &failed;
+                std::thread::Builder::new()
+                    .name(format!("replay-{worker}"))
+                    .spawn_scoped(scope, move || {
+                        run_worker(
+                            worker,
+                            bank,
+                            &self.programs,
+                            &runnable,
+                            &done,
+                            failed,
+                            start,
+                        );
+                    })
+                    .expect("invariant: the OS can start a replay worker");
+            }
+            drop(runnable_receiver);
+            drop(done_sender);
+            // Task creation, off the scheduler thread: the usage-queue lookups happen here.
+            let mut loader = |key: Pubkey| {
+                self.usage_queues
+                    .entry(key)
+                    .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
+                    .clone()
+            };
+            for (index, transaction) in transactions.iter().enumerate() {
+                let requests: Vec<(Pubkey, RequestedUsage)> = transaction
+                    .lock_requests()
+                    .map(|(key, writable)| {
+                        let usage = if writable {
+                            RequestedUsage::Writable
+                        } else {
+                            RequestedUsage::Readonly
+                        };
+                        (*key, usage)
+                    })
+                    .collect();
+                let task = SchedulingStateMachine::create_task(
+                    ReplayTask {
+                        index,
+                        transaction: Arc::clone(transaction),
+                    },
+                    index as u128,
+                    requests,
+                    &mut loader,
+                );
+                if task_sender.send(task).is_err() {
+                    break;
+                }
+            }
+            drop(task_sender);
+            scheduler
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+/// A worker's result for one task.
+#[derive(Debug)]
+enum TaskResult {
+    Ran(TransactionTiming),
+    Failed(TransactionError),
+    /// Not run: an earlier task failed, so the block is rejected anyway.
+    Skipped,
+}
+
+/// The scheduler thread: feeds the state machine tasks as they are created, sends runnable
+/// ones to the workers, and deschedules finished ones. Returns the timings in block order,
+/// or the first failure in block order.
+fn run_scheduler(
+    count: usize,
+    num_workers: usize,
+    tasks: &Receiver<Task<ReplayTask>>,
+    runnable: &Sender<Task<ReplayTask>>,
+    done: &Receiver<(Task<ReplayTask>, TaskResult)>,
+) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+    // SAFETY: this thread was spawned for this block and creates no other machine for
+    // `ReplayTask`; the usage queues it receives come from the replayer's cache, which
+    // `BlockReplayer::replay` (taking `&mut self`) lends to one block, hence to one state
+    // machine, at a time; every task is descheduled before this function returns, so no
+    // queue is left referenced by this machine when the next block's machine takes it.
+    let mut machine = unsafe {
+        SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
+            Capability::FifoQueueing,
+            Some(num_workers * 2),
+        )
+    };
+    let mut timings: Vec<Option<TransactionTiming>> = vec![None; count];
+    let mut first_failure: Option<(usize, TransactionError)> = None;
+    let mut handled = 0;
+    let mut tasks_open = true;
+    while handled < count {
+        // Prefer finished tasks: they unblock others.
+        let event = if tasks_open {
+            crossbeam_channel::select! {
+                recv(done) -> message => Event::Done(message.ok()),
+                recv(tasks) -> message => Event::New(message.ok()),
+            }
+        } else {
+            Event::Done(done.recv().ok())
+        };
+        match event {
+            Event::New(Some(task)) => {
+                if let Some(task) = machine.schedule_task(task) {
+                    send(runnable, task);
+                }
+            }
+            Event::New(None) => tasks_open = false,
+            Event::Done(Some((task, result))) => {
+                machine.deschedule_task(&task);
+                handled += 1;
+                let index = task.payload().index;
+                match result {
+                    TaskResult::Ran(timing) => timings[index] = Some(timing),
+                    TaskResult::Failed(error) => {
+                        if first_failure
+                            .as_ref()
+                            .is_none_or(|(first, _)| index < *first)
+                        {
+                            first_failure = Some((index, error));
+                        }
+                    }
+                    TaskResult::Skipped => {}
+                }
+                while let Some(task) = machine.schedule_next_unblocked_task() {
+                    send(runnable, task);
+                }
+            }
+            Event::Done(None) => {
+                panic!("invariant: the replay workers outlive the block's scheduler")
+            }
+        }
+    }
+    debug_assert!(machine.has_no_active_task());
+    if let Some(failure) = first_failure {
+        return Err(failure);
+    }
+    Ok(timings
+        .into_iter()
+        .map(|timing| timing.expect("invariant: every task ran when none failed"))
+        .collect())
+}
+
+enum Event {
+    New(Option<Task<ReplayTask>>),
+    Done(Option<(Task<ReplayTask>, TaskResult)>),
+}
+
+fn send(runnable: &Sender<Task<ReplayTask>>, task: Task<ReplayTask>) {
+    runnable
+        .send(task)
+        .expect("invariant: the replay workers outlive the block's scheduler");
+}
+
+/// A replay worker: runs each runnable task's transaction as a batch of one against the
+/// bank, commits it, and returns the task with its timing.
+fn run_worker(
+    worker: usize,
+    bank: &Bank,
+    programs: &ProgramRegistry,
+    runnable: &Receiver<Task<ReplayTask>>,
+    done: &Sender<(Task<ReplayTask>, TaskResult)>,
+    failed: &AtomicBool,
+    block_start: Instant,
+) {
+    for task in runnable {
+        let result = if failed.load(Ordering::Relaxed) {
+            TaskResult::Skipped
+        } else {
+            let started = Instant::now();
+            let batch = std::slice::from_ref(&task.payload().transaction);
+            let output = bank.load_and_execute(programs, batch, &ProcessingConfig::default());
+            match &output.results[0] {
+                Err(error) => {
+                    failed.store(true, Ordering::Relaxed);
+                    TaskResult::Failed(error.clone())
+                }
+                Ok(_) => match bank.commit(batch, &output) {
+                    Ok(_) => TaskResult::Ran(TransactionTiming {
+                        index: task.payload().index,
+                        worker,
+                        start: started - block_start,
+                        duration: started.elapsed(),
+                    }),
+                    Err(error) => {
+                        failed.store(true, Ordering::Relaxed);
+                        log::error!("replay commit refused: {error}");
+                        TaskResult::Failed(TransactionError::CommitCancelled)
+                    }
+                },
+            }
+        };
+        if done.send((task, result)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Signatures of `transactions` that appear more than once.
+pub(crate) fn first_duplicate_signature(
+    transactions: &[BufferedTransaction],
+) -> Option<&SanitizedTransaction> {
+    let mut seen = AHashSet::with_capacity(transactions.len());
+    transactions
+        .iter()
+        .find(|transaction| !seen.insert(*transaction.signature()))
+        .map(|transaction| transaction.as_ref())
+}

@@ -1,0 +1,237 @@
+//! Parallel block replay with the unified scheduler: the same bank hashes as the leader
+//! and as a sequential replay, for every worker count, pattern and scheduler; tampered
+//! and invalid blocks are rejected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
+use banking_stage::{
+    Bank, BankConfig, Block, BlockLimits, BlockReplayer, PipelineConfig, ReplayError,
+    SchedulerKind, replay_sequentially, run_pipeline,
+};
+use sdk_lite::Hash;
+use svm_lite::ProgramRegistry;
+
+fn genesis(workload: &Workload) -> Arc<Bank> {
+    let bank =
+        Arc::new(Bank::new_genesis(workload.genesis.clone(), BankConfig::default()).unwrap());
+    bank.freeze();
+    bank
+}
+
+fn workload(pattern: ConflictPattern, seed: u64) -> Workload {
+    Workload::generate(&WorkloadConfig {
+        seed,
+        transactions: 500,
+        pattern,
+        mix: TransactionMix::default(),
+        bench_units: 1_000,
+        max_price: 1_000,
+    })
+}
+
+/// The leader's blocks for `workload` (several slots: small blocks).
+fn produce(
+    workload: &Workload,
+    scheduler: SchedulerKind,
+    programs: &Arc<ProgramRegistry>,
+) -> Vec<Block> {
+    let (sender, receiver) = crossbeam_channel::unbounded();
+    for transaction in &workload.transactions {
+        sender.send(transaction.clone()).unwrap();
+    }
+    drop(sender);
+    let config = PipelineConfig {
+        num_workers: 4,
+        scheduler,
+        slot_duration: Duration::from_secs(60),
+        block_limits: BlockLimits {
+            block_units: 300_000,
+            ..BlockLimits::default()
+        },
+        ..PipelineConfig::default()
+    };
+    run_pipeline(
+        genesis(workload),
+        Arc::clone(programs),
+        &config,
+        receiver,
+        |_| {},
+    )
+    .unwrap()
+    .blocks
+}
+
+#[test]
+fn parallel_replay_reaches_the_leaders_hashes() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    for scheduler in [SchedulerKind::Greedy, SchedulerKind::PrioGraph] {
+        for pattern in ConflictPattern::all() {
+            let workload = workload(pattern, 3);
+            let blocks = produce(&workload, scheduler, &programs);
+            assert!(blocks.len() > 1);
+            let leader = blocks.last().unwrap().bank_hash;
+            let sequential = replay_sequentially(genesis(&workload), &programs, &blocks).unwrap();
+            assert_eq!(sequential.hash(), Some(leader));
+            for workers in [1, 2, 4, 8] {
+                let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+                let (bank, metrics) = replayer
+                    .replay_chain(genesis(&workload), &blocks)
+                    .unwrap_or_else(|error| panic!("{scheduler:?} {pattern} {workers}: {error}"));
+                assert_eq!(
+                    bank.hash(),
+                    Some(leader),
+                    "{scheduler:?} {pattern} {workers}"
+                );
+                assert_eq!(metrics.len(), blocks.len());
+                for (block, metrics) in blocks.iter().zip(&metrics) {
+                    assert_eq!(metrics.transactions, block.transaction_count());
+                    assert_eq!(metrics.timings.len(), block.transaction_count());
+                    assert!(metrics.critical_path <= metrics.total_work);
+                    assert!(metrics.lower_bound() >= metrics.critical_path);
+                    assert!(metrics.timings.iter().all(|timing| timing.worker < workers));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_replayer_reused_across_chains_stays_correct() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let mut replayer = BlockReplayer::new(3, Arc::clone(&programs));
+    for seed in 0..3 {
+        let workload = workload(
+            ConflictPattern::Zipf {
+                accounts: 50,
+                exponent: 1.1,
+            },
+            seed,
+        );
+        let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+        let (bank, _) = replayer.replay_chain(genesis(&workload), &blocks).unwrap();
+        assert_eq!(bank.hash(), Some(blocks.last().unwrap().bank_hash));
+    }
+}
+
+#[test]
+fn a_changed_declared_hash_is_a_mismatch_naming_the_slot_and_both_hashes() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::Uniform { accounts: 16 }, 4);
+    let mut blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let real = blocks[0].bank_hash;
+    blocks[0].bank_hash = Hash::new_unique();
+    let declared = blocks[0].bank_hash;
+    let slot = blocks[0].slot;
+    let mut replayer = BlockReplayer::new(2, Arc::clone(&programs));
+    match replayer.replay_chain(genesis(&workload), &blocks) {
+        Err(ReplayError::HashMismatch {
+            slot: at,
+            declared: d,
+            actual,
+        }) => {
+            assert_eq!((at, d, actual), (slot, declared, real));
+            let message = ReplayError::HashMismatch {
+                slot: at,
+                declared: d,
+                actual,
+            }
+            .to_string();
+            assert!(message.contains(&declared.to_string()) && message.contains(&real.to_string()));
+        }
+        other => panic!("expected a hash mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_changed_transaction_is_detected() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::Uniform { accounts: 16 }, 5);
+    let mut blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    // Swap the first transaction of the first block for one the block did not hold
+    // (the last block's last transaction): the state differs.
+    let replacement = {
+        let last = blocks.last().unwrap();
+        let entry = last.entries.last().unwrap();
+        Arc::clone(entry.transactions.last().unwrap())
+    };
+    blocks[0].entries[0].transactions[0] = replacement;
+    let mut replayer = BlockReplayer::new(4, Arc::clone(&programs));
+    let error = replayer
+        .replay_chain(genesis(&workload), &blocks[..1])
+        .unwrap_err();
+    assert!(matches!(error, ReplayError::HashMismatch { .. }), "{error}");
+}
+
+#[test]
+fn a_block_with_a_signature_twice_is_rejected_before_anything_runs() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::None, 6);
+    let mut blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let copy = Arc::clone(&blocks[0].entries[0].transactions[0]);
+    blocks[0]
+        .entries
+        .last_mut()
+        .unwrap()
+        .transactions
+        .push(copy);
+    let parent = genesis(&workload);
+    let state_before = parent.accounts().state_hash();
+    let mut replayer = BlockReplayer::new(2, Arc::clone(&programs));
+    let error = replayer.replay(&parent, &blocks[0]).unwrap_err();
+    assert!(
+        matches!(error, ReplayError::DuplicateSignature { slot: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        parent.accounts().state_hash(),
+        state_before,
+        "the parent is untouched"
+    );
+    // The same for the sequential replayer.
+    let error = replay_sequentially(Arc::clone(&parent), &programs, &blocks[..1]).unwrap_err();
+    assert!(matches!(error, ReplayError::DuplicateSignature { .. }));
+    assert_eq!(parent.accounts().state_hash(), state_before);
+}
+
+#[test]
+fn a_block_replayed_twice_is_already_processed_and_changes_nothing() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::None, 7);
+    let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let mut replayer = BlockReplayer::new(2, Arc::clone(&programs));
+    let (bank, _) = replayer.replay(&genesis(&workload), &blocks[0]).unwrap();
+    let state = bank.accounts().state_hash();
+    // The same transactions again in the next slot: every one is already processed.
+    let mut again = blocks[0].clone();
+    again.slot = bank.slot() + 1;
+    again.parent_hash = bank.hash().unwrap();
+    let error = replayer.replay(&bank, &again).unwrap_err();
+    assert!(
+        matches!(&error, ReplayError::UncommittableTransaction { error, .. }
+            if **error == sdk_lite::TransactionError::AlreadyProcessed),
+        "{error}"
+    );
+    assert_eq!(
+        bank.accounts().state_hash(),
+        state,
+        "rejected before anything ran"
+    );
+}
+
+#[test]
+fn a_block_on_the_wrong_parent_is_rejected() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::None, 8);
+    let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let mut replayer = BlockReplayer::new(2, programs);
+    // Block 2 straight on genesis.
+    let error = replayer
+        .replay(&genesis(&workload), &blocks[1])
+        .unwrap_err();
+    assert!(
+        matches!(error, ReplayError::ParentMismatch { .. }),
+        "{error}"
+    );
+}
