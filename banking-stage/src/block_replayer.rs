@@ -228,13 +228,7 @@ impl BlockReplayer {
             let scheduler = std::thread::Builder::new()
                 .name("replay-scheduler".to_owned())
                 .spawn_scoped(scope, move || {
-                    run_scheduler(
-                        count,
-                        num_workers,
-                        &task_receiver,
-                        &runnable_sender,
-                        &done_receiver,
-                    )
+                    run_scheduler(count, &task_receiver, &runnable_sender, &done_receiver)
                 })
                 .expect("invariant: the OS can start the replay scheduler thread");
             for worker in 0..num_workers {
@@ -312,7 +306,6 @@ enum TaskResult {
 /// or the first failure in block order.
 fn run_scheduler(
     count: usize,
-    num_workers: usize,
     tasks: &Receiver<Task<ReplayTask>>,
     runnable: &Sender<Task<ReplayTask>>,
     done: &Receiver<(Task<ReplayTask>, TaskResult)>,
@@ -325,7 +318,9 @@ fn run_scheduler(
     let mut machine = unsafe {
         SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
             Capability::FifoQueueing,
-            Some(num_workers * 2),
+            // Every task whose accounts are free may run: the workers keep a queue and
+            // rarely sleep, and the state machine still holds back conflicting ones.
+            None,
         )
     };
     let mut timings: Vec<Option<TransactionTiming>> = vec![None; count];

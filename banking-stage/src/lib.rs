@@ -80,6 +80,7 @@
 
 mod bank;
 mod block;
+mod block_file;
 mod block_replayer;
 mod blockhash_queue;
 mod consume_worker;
@@ -102,6 +103,7 @@ pub mod workload;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use block::{Block, Entry, WorkingSlot};
+pub use block_file::{BLOCK_FILE_MAGIC, BLOCK_FILE_VERSION, BlockFileError, Chain};
 pub use block_replayer::{
     BlockReplayer, MAX_CACHED_USAGE_QUEUES, ReplayMetrics, ReplayTask, TransactionTiming,
 };

@@ -4,30 +4,59 @@
 //!
 //! `cargo run --release -p banking-stage -- --help` lists the flags; with none, it runs
 //! the embedded default: 20,000 mixed transactions over Zipf(1.1)-distributed accounts on
-//! 4 workers.
+//! 4 workers. `produce --out FILE` also writes the blocks to a block file; `replay FILE
+//! --workers N [--sequential] [--trace TRACE.json]` replays one.
 
 // Printing the report is this program's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod cli;
+
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 use banking_stage::{
-    Bank, BankConfig, PipelineConfig, PipelineOutput, SchedulerKind, SlotMetrics,
+    Bank, BankConfig, Chain, PipelineConfig, PipelineOutput, SchedulerKind, SlotMetrics,
     replay_sequentially, run_pipeline,
 };
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use sdk_lite::ReadableAccount;
 use svm_lite::ProgramRegistry;
 
 /// Runs the parallel block-production pipeline on a seeded workload and checks its blocks
-/// against a sequential replay.
+/// against a sequential replay; writes blocks to a file and replays block files in
+/// parallel.
 #[derive(Debug, Parser)]
-#[command(version, about)]
-struct Args {
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Without a subcommand: produce and verify (the default run).
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Produce blocks and write them, with their genesis, to a block file.
+    Produce {
+        #[command(flatten)]
+        run: RunArgs,
+        /// The block file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Replay a block file from its genesis, in parallel (and sequentially, to compare).
+    Replay(cli::replay::ReplayArgs),
+}
+
+/// The production run's settings.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
     /// Consume workers (1..=64).
     #[arg(long, default_value_t = 4, value_parser = parse_workers)]
     workers: usize,
@@ -112,8 +141,13 @@ fn parse_mix(text: &str) -> Result<TransactionMix, String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => run(&cli.run, None),
+        Some(Command::Produce { run: args, out }) => run(args, Some(out)),
+        Some(Command::Replay(args)) => cli::replay::replay(args),
+    };
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
@@ -122,7 +156,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let workload_config = WorkloadConfig {
         seed: args.seed,
         transactions: args.transactions,
@@ -211,6 +245,20 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             output.leftover_account_locks
         );
         return Ok(ExitCode::FAILURE);
+    }
+    if let Some(path) = out {
+        let chain = Chain {
+            genesis: workload.genesis.clone(),
+            config: BankConfig::default(),
+            blocks: output.blocks.clone(),
+        };
+        chain.write_to(path)?;
+        println!(
+            "wrote {} blocks ({} transactions) to {}",
+            chain.blocks.len(),
+            output.committed(),
+            path.display()
+        );
     }
     if args.no_verify {
         return Ok(ExitCode::SUCCESS);

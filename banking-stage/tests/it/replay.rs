@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 use banking_stage::{
-    Bank, BankConfig, Block, BlockLimits, BlockReplayer, PipelineConfig, ReplayError,
+    Bank, BankConfig, Block, BlockLimits, BlockReplayer, Chain, PipelineConfig, ReplayError,
     SchedulerKind, replay_sequentially, run_pipeline,
 };
 use sdk_lite::Hash;
@@ -69,7 +69,18 @@ fn parallel_replay_reaches_the_leaders_hashes() {
     for scheduler in [SchedulerKind::Greedy, SchedulerKind::PrioGraph] {
         for pattern in ConflictPattern::all() {
             let workload = workload(pattern, 3);
-            let blocks = produce(&workload, scheduler, &programs);
+            let produced = produce(&workload, scheduler, &programs);
+            // Through a block file, as another node would receive them.
+            let file = Chain {
+                genesis: workload.genesis.clone(),
+                config: BankConfig::default(),
+                blocks: produced,
+            }
+            .to_bytes()
+            .unwrap();
+            let chain = Chain::from_bytes(&file).unwrap();
+            assert_eq!(chain.genesis, workload.genesis);
+            let blocks = chain.blocks;
             assert!(blocks.len() > 1);
             let leader = blocks.last().unwrap().bank_hash;
             let sequential = replay_sequentially(genesis(&workload), &programs, &blocks).unwrap();

@@ -1,0 +1,86 @@
+//! The program end to end: the default run, `produce`, `replay`, and a corrupted file.
+
+use std::process::Command;
+
+fn program() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_banking-stage"))
+}
+
+fn run(command: &mut Command) -> (bool, String) {
+    let output = command.output().expect("the program runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_default_run_verifies_its_blocks() {
+    let (ok, text) = run(program().args(["--transactions", "400", "--bench-units", "500"]));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("matches") && text.contains("conserved"),
+        "{text}"
+    );
+}
+
+#[test]
+fn produce_then_replay_a_block_file() {
+    let directory = std::env::temp_dir().join(format!("banking-stage-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let file = directory.join("chain.blocks");
+    let trace = directory.join("trace.json");
+    let (ok, text) = run(program()
+        .args([
+            "produce",
+            "--transactions",
+            "400",
+            "--bench-units",
+            "500",
+            "--pattern",
+            "hotspot",
+        ])
+        .arg("--out")
+        .arg(&file));
+    assert!(ok, "{text}");
+    for arguments in [vec!["--workers", "3"], vec!["--sequential"]] {
+        let (ok, text) = run(program()
+            .arg("replay")
+            .arg(&file)
+            .args(&arguments)
+            .arg("--trace")
+            .arg(&trace));
+        assert!(ok, "{text}");
+        assert!(text.contains("match"), "{text}");
+    }
+    let trace_text = std::fs::read_to_string(&trace).unwrap();
+    assert!(trace_text.starts_with("{\"displayTimeUnit\"") && trace_text.contains("\"ph\":\"X\""));
+    // A flipped byte is a clear error and a non-zero exit, not a panic.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let (ok, text) = run(program().arg("replay").arg(&file));
+    assert!(!ok);
+    assert!(
+        text.contains("corrupted") && !text.contains("panicked"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&directory).unwrap();
+}
+
+#[test]
+fn bad_flags_are_refused_with_a_message() {
+    for arguments in [
+        vec!["--workers", "0"],
+        vec!["--pattern", "zipf:0"],
+        vec!["--slots", "0"],
+        vec!["replay", "/nonexistent/file"],
+    ] {
+        let (ok, text) = run(program().args(&arguments));
+        assert!(!ok, "{arguments:?}");
+        assert!(!text.contains("panicked"), "{arguments:?}: {text}");
+    }
+}
