@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use accounts_db_lite::AccountLocks;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use sdk_lite::TransactionError;
-use svm_lite::{ProcessedTransaction, ProcessingConfig, ProgramRegistry, compute_budget_limits};
+use svm_lite::{
+    ProcessedTransaction, ProcessingConfig, ProgramRegistry, RecordingConfig, compute_budget_limits,
+};
 
 use crate::block::{Entry, WorkingSlot};
 use crate::cost_model::TransactionCost;
@@ -16,6 +18,7 @@ use crate::messages::{
     BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
     TransactionOutcome,
 };
+use crate::trace::{TraceSlice, TraceWhat};
 
 /// A batch and the slot it is for.
 #[derive(Debug)]
@@ -37,6 +40,85 @@ const IDLE_SLEEP: Duration = Duration::from_millis(50);
 pub struct Consumer {
     programs: Arc<ProgramRegistry>,
     account_locks: Arc<Mutex<AccountLocks>>,
+    trace: Option<Arc<TraceSink>>,
+}
+
+/// Where workers put their trace slices, with the trace's time origin.
+#[derive(Debug)]
+pub struct TraceSink {
+    origin: Instant,
+    slices: Mutex<Vec<TraceSlice>>,
+}
+
+impl TraceSink {
+    /// An empty trace whose time starts now.
+    pub fn new() -> Self {
+        Self {
+            origin: Instant::now(),
+            slices: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Takes the slices recorded so far.
+    pub fn take(&self) -> Vec<TraceSlice> {
+        std::mem::take(&mut *self.slices.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// One slice per executed transaction of a committed batch, then one for the commit.
+    fn record_batch(
+        &self,
+        work: &ConsumeWork,
+        slot: accounts_db_lite::Slot,
+        runnable: &[usize],
+        output: &svm_lite::BatchOutput,
+        execution_start: Instant,
+        commit_start: Instant,
+    ) {
+        let Some(times) = &output.transaction_times else {
+            return;
+        };
+        let base = execution_start.saturating_duration_since(self.origin);
+        let mut slices: Vec<TraceSlice> = runnable
+            .iter()
+            .zip(times)
+            .zip(&output.results)
+            .map(|((&index, &(start, duration)), result)| TraceSlice {
+                worker: work.worker,
+                slot,
+                start: base + start,
+                duration,
+                what: TraceWhat::Transaction {
+                    index: usize::try_from(work.ids[index].0).unwrap_or(usize::MAX),
+                    transaction: Arc::clone(&work.transactions[index]),
+                    committed: result.is_ok(),
+                },
+            })
+            .collect();
+        slices.push(TraceSlice {
+            worker: work.worker,
+            slot,
+            start: commit_start.saturating_duration_since(self.origin),
+            duration: commit_start.elapsed(),
+            what: TraceWhat::Commit {
+                batch_id: work.batch_id,
+                transactions: output
+                    .results
+                    .iter()
+                    .filter(|result| result.is_ok())
+                    .count(),
+            },
+        });
+        self.slices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(slices);
+    }
+}
+
+impl Default for TraceSink {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Consumer {
@@ -45,7 +127,15 @@ impl Consumer {
         Self {
             programs,
             account_locks,
+            trace: None,
         }
+    }
+
+    /// This consumer, recording a slice per executed transaction (and per commit) into
+    /// `trace`.
+    pub fn with_trace(mut self, trace: Arc<TraceSink>) -> Self {
+        self.trace = Some(trace);
+        self
     }
 
     /// The execution-level locks (empty whenever no batch is running).
@@ -158,9 +248,18 @@ impl Consumer {
                 .map(|&index| Arc::clone(&transactions[index]))
                 .collect();
             let bank = slot.bank();
+            let processing = ProcessingConfig {
+                recording: RecordingConfig {
+                    transaction_times: self.trace.is_some(),
+                    ..RecordingConfig::default()
+                },
+                error_metrics: None,
+            };
+            let execution_start = Instant::now();
             let executed = catch_unwind(AssertUnwindSafe(|| {
-                bank.load_and_execute(&self.programs, &batch, &ProcessingConfig::default())
+                bank.load_and_execute(&self.programs, &batch, &processing)
             }));
+            let commit_start = Instant::now();
             match executed {
                 Err(_) => {
                     log::error!(
@@ -184,6 +283,16 @@ impl Consumer {
                         }
                     }
                     Ok(_) => {
+                        if let Some(trace) = &self.trace {
+                            trace.record_batch(
+                                work,
+                                bank.slot(),
+                                &runnable,
+                                &output,
+                                execution_start,
+                                commit_start,
+                            );
+                        }
                         let mut committed = Vec::with_capacity(batch.len());
                         for ((&index, transaction), result) in
                             runnable.iter().zip(batch).zip(&output.results)

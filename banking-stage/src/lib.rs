@@ -98,6 +98,7 @@ mod scheduler;
 mod scheduler_controller;
 mod sequential_replay;
 mod status_cache;
+mod trace;
 mod transaction_container;
 pub mod workload;
 
@@ -108,7 +109,7 @@ pub use block_replayer::{
     BlockReplayer, MAX_CACHED_USAGE_QUEUES, ReplayMetrics, ReplayTask, TransactionTiming,
 };
 pub use blockhash_queue::BlockhashQueue;
-pub use consume_worker::{ConsumeRequest, Consumer, run_consume_worker};
+pub use consume_worker::{ConsumeRequest, Consumer, TraceSink, run_consume_worker};
 pub use cost_model::{
     INSTRUCTION_DATA_BYTES_PER_UNIT, SIGNATURE_COST, TransactionCost, WRITE_LOCK_UNITS,
 };
@@ -134,4 +135,5 @@ pub use scheduler::{Scheduler, SchedulingSummary};
 pub use scheduler_controller::screen;
 pub use sequential_replay::{ReplayError, replay_sequentially};
 pub use status_cache::StatusCache;
+pub use trace::{TraceSlice, TraceWhat, chrome_trace_json, replay_trace};
 pub use transaction_container::{Inserted, TransactionContainer, TransactionId};

@@ -93,6 +93,10 @@ struct RunArgs {
     /// idle share, the hottest accounts, why the slot ended).
     #[arg(long)]
     report: bool,
+    /// Write a Chrome trace-event JSON of the production run (open it in Perfetto or
+    /// chrome://tracing): one track per worker, one slice per transaction and per commit.
+    #[arg(long)]
+    trace: Option<PathBuf>,
     /// Skip the sequential replay check.
     #[arg(long)]
     no_verify: bool,
@@ -172,6 +176,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
             SchedulerArg::PrioGraph => SchedulerKind::PrioGraph,
         },
         pacing: args.pace_ms.map(Duration::from_millis),
+        trace: args.trace.is_some(),
         slot_duration: Duration::from_millis(args.slot_ms),
         max_slots: args.slots,
         ..PipelineConfig::default()
@@ -245,6 +250,10 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
             output.leftover_account_locks
         );
         return Ok(ExitCode::FAILURE);
+    }
+    if let Some(path) = &args.trace {
+        cli::trace::write_trace(path, &output.trace, config.num_workers)?;
+        println!("trace: {} slices to {}", output.trace.len(), path.display());
     }
     if let Some(path) = out {
         let chain = Chain {

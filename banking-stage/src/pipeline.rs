@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::bank::{Bank, BankError};
 use crate::block::{Block, WorkingSlot};
-use crate::consume_worker::{Consumer, run_consume_worker};
+use crate::consume_worker::{Consumer, TraceSink, run_consume_worker};
 use crate::cost_tracker::{
     CostTracker, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS, MAX_WRITABLE_ACCOUNT_UNITS,
 };
@@ -21,6 +21,7 @@ use crate::metrics::{DropCounts, SlotMetrics, TOP_ACCOUNTS};
 use crate::prio_graph_scheduler::PrioGraphScheduler;
 use crate::scheduler::Scheduler;
 use crate::scheduler_controller::SchedulerController;
+use crate::trace::TraceSlice;
 use scheduling_utils::CostPacer;
 
 /// The most workers a pipeline may have (the thread-aware locks' limit).
@@ -91,6 +92,9 @@ pub struct PipelineConfig {
     /// this long from the start of each slot, so that a valuable transaction arriving
     /// late still finds room (`None`: all at once).
     pub pacing: Option<Duration>,
+    /// Record a trace: a slice per executed transaction and per commit, per worker
+    /// ([`PipelineOutput::trace`]).
+    pub trace: bool,
 }
 
 impl PipelineConfig {
@@ -140,6 +144,7 @@ impl Default for PipelineConfig {
             max_in_flight_units_per_worker: 2_000_000,
             block_limits: BlockLimits::default(),
             pacing: None,
+            trace: false,
         }
     }
 }
@@ -187,6 +192,9 @@ pub struct PipelineOutput {
     pub still_buffered: u64,
     /// Execution-level locks still held after the workers stopped (0 unless a bug).
     pub leftover_account_locks: usize,
+    /// The schedule, if [`PipelineConfig::trace`] asked for it (time from the start of
+    /// the run).
+    pub trace: Vec<TraceSlice>,
 }
 
 impl PipelineOutput {
@@ -264,7 +272,11 @@ pub fn run_pipeline_with_scheduler(
         return Err(PipelineError::ParentNotFrozen(parent.slot()));
     }
     let account_locks = Arc::new(Mutex::new(AccountLocks::default()));
-    let consumer = Consumer::new(Arc::clone(&programs), Arc::clone(&account_locks));
+    let trace = config.trace.then(|| Arc::new(TraceSink::new()));
+    let mut consumer = Consumer::new(Arc::clone(&programs), Arc::clone(&account_locks));
+    if let Some(trace) = &trace {
+        consumer = consumer.with_trace(Arc::clone(trace));
+    }
     let (finished_sender, finished_receiver) = unbounded();
     let mut worker_senders = Vec::with_capacity(config.num_workers);
     let mut worker_receivers = Vec::with_capacity(config.num_workers);
@@ -312,6 +324,7 @@ pub fn run_pipeline_with_scheduler(
         last_bank,
         still_buffered,
         leftover_account_locks,
+        trace: trace.map(|sink| sink.take()).unwrap_or_default(),
     })
 }
 

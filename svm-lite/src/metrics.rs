@@ -134,6 +134,9 @@ pub struct RecordingConfig {
     pub balances: bool,
     /// Record every executed transaction's log lines.
     pub logs: bool,
+    /// Record when each transaction started (from the start of the batch) and how long
+    /// it took: two clock reads per transaction, for traces.
+    pub transaction_times: bool,
 }
 
 /// Per processed transaction: the lamports of each account key, before (as the batch saw

@@ -139,6 +139,9 @@ pub struct BatchOutput {
     pub timings: ExecutionTimings,
     /// Balances before and after, if [`RecordingConfig::balances`] asked for them.
     pub balances: Option<BalanceCollector>,
+    /// Per transaction, `(start from the batch's start, duration)`, if
+    /// [`RecordingConfig::transaction_times`] asked for them.
+    pub transaction_times: Option<Vec<(std::time::Duration, std::time::Duration)>>,
 }
 
 /// How the caller accepted a transaction's age (the bank's check, before the batch).
@@ -197,12 +200,20 @@ where
     let mut results = Vec::with_capacity(transactions.len());
     let mut timings = ExecutionTimings::default();
     let mut balances = config.recording.balances.then(BalanceCollector::default);
+    let batch_start = std::time::Instant::now();
+    let mut transaction_times = config
+        .recording
+        .transaction_times
+        .then(|| Vec::with_capacity(transactions.len()));
     for (transaction, check) in transactions.iter().zip(check_results) {
         let transaction: &SanitizedTransaction = transaction.borrow();
         let pre_balances = match &balances {
             Some(_) => Some(current_balances(&mut loader, transaction)?),
             None => None,
         };
+        let started = transaction_times
+            .as_ref()
+            .map(|_| std::time::Instant::now());
         let result = process_one(
             &mut loader,
             programs,
@@ -212,6 +223,9 @@ where
             config.recording.logs,
             &mut timings,
         )?;
+        if let (Some(times), Some(started)) = (&mut transaction_times, started) {
+            times.push((started - batch_start, started.elapsed()));
+        }
         if let Some(metrics) = config.error_metrics {
             match &result {
                 Err(error)
@@ -242,6 +256,7 @@ where
         results,
         timings,
         balances,
+        transaction_times,
     })
 }
 

@@ -122,7 +122,8 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
         bound / parallel.max(1e-9)
     );
     if let Some(path) = &args.trace {
-        super::trace::write_replay_trace(path, &chain, &all_metrics)?;
+        let slices = banking_stage::replay_trace(&chain.blocks, &all_metrics);
+        super::trace::write_trace(path, &slices, args.workers)?;
         println!("trace: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

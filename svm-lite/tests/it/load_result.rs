@@ -134,6 +134,7 @@ fn logs_are_recorded_only_when_asked() {
                 recording: RecordingConfig {
                     balances: false,
                     logs,
+                    transaction_times: false,
                 },
                 error_metrics: None,
             },

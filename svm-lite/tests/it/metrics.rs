@@ -57,6 +57,7 @@ fn a_batch_counts_its_failures_by_kind_and_records_balances() {
             recording: RecordingConfig {
                 balances: true,
                 logs: false,
+                transaction_times: true,
             },
             error_metrics: Some(&metrics),
         },
@@ -70,6 +71,14 @@ fn a_batch_counts_its_failures_by_kind_and_records_balances() {
     assert_eq!(counts.other, 0);
     assert!(output.timings.total().as_nanos() > 0);
 
+    let times = output.transaction_times.as_ref().expect("recorded");
+    assert_eq!(times.len(), 5, "one (start, duration) per transaction");
+    assert!(
+        times
+            .windows(2)
+            .all(|pair| pair[1].0 >= pair[0].0 + pair[0].1),
+        "transactions run one after the other: {times:?}"
+    );
     let balances = output.balances.expect("recorded");
     assert_eq!(balances.pre_balances.len(), 5);
     let (pre, post) = (
@@ -103,6 +112,7 @@ fn nothing_is_recorded_unless_asked() {
     )
     .unwrap();
     assert_eq!(output.balances, None);
+    assert_eq!(output.transaction_times, None, "not asked for");
 }
 
 #[test]
