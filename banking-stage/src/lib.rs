@@ -1,6 +1,7 @@
-//! The block-production pipeline: banks over the account store, a central scheduler
-//! thread, N consume workers, slots that end in blocks, and a sequential replayer that
-//! checks them.
+//! The leader's block-production pipeline and the validator's block replay: banks over
+//! the account store, a central scheduler thread, N consume workers, slots that end in
+//! blocks, block files, a parallel replayer on `unified-scheduler-logic`, and the
+//! sequential replayer that is the reference for both.
 //!
 //! # The algorithm
 //! Transactions arrive on a channel. The scheduler thread ([`run_pipeline`]) screens each
@@ -47,6 +48,23 @@
 //! out with its [`SlotMetrics`], whose `Display` is the leader's slot report (outcomes,
 //! drop reasons, each limit's use, worker idle share, the hottest accounts, why the slot
 //! ended). The next slot's bank builds on it.
+//!
+//! # Replay
+//! [`BlockReplayer`] replays a block on `N` workers: the calling thread checks what needs
+//! no execution (parent hash, no signature twice, nothing already processed), creates one
+//! task per transaction (each account resolved to its usage queue through a `DashMap`
+//! cache kept across blocks), and streams the tasks to a scheduler thread that owns a FIFO
+//! `SchedulingStateMachine`; runnable tasks go to a channel all workers read; a worker
+//! runs one transaction (load, execute, commit) and sends the task back; descheduling it
+//! hands its accounts to the next tasks in block order. The bank hash must equal the
+//! block's ([`ReplayError::HashMismatch`] names the slot and both hashes). Per block,
+//! [`ReplayMetrics`] gives the wall time, the total work, the critical path (the longest
+//! chain of conflicting transactions weighted by their measured times) and the
+//! efficiency against `max(total work / workers, critical path)`. [`replay_sequentially`]
+//! runs the entries in order on one thread. [`Chain`] reads and writes block files
+//! (versioned, checksummed, postcard-encoded, a typed [`BlockFileError`] for each way a
+//! file can be bad), and [`chrome_trace_json`] turns a replay's or a production run's
+//! schedule into a trace Perfetto opens.
 //!
 //! # Invariants
 //! * **The entries are a serial order.** A worker records an entry before it releases the
