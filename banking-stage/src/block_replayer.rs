@@ -122,6 +122,20 @@ impl BlockReplayer {
         self.num_workers
     }
 
+    /// Usage queues in the cache.
+    pub fn cached_usage_queues(&self) -> usize {
+        self.usage_queues.len()
+    }
+
+    /// Cached usage queues that something besides the cache still refers to (a task, a
+    /// state machine). Between blocks this is 0: every task was descheduled and dropped.
+    pub fn usage_queues_in_use(&self) -> usize {
+        self.usage_queues
+            .iter()
+            .filter(|entry| entry.value().handle_count() > 1)
+            .count()
+    }
+
     /// Replays `blocks` in order from the frozen bank `parent`; returns the last bank and
     /// each block's metrics.
     ///
@@ -369,7 +383,10 @@ fn run_scheduler(
             }
         }
     }
-    debug_assert!(machine.has_no_active_task());
+    assert!(
+        machine.has_no_active_task(),
+        "invariant: every task of the block was descheduled"
+    );
     if let Some(failure) = first_failure {
         return Err(failure);
     }

@@ -246,3 +246,97 @@ fn a_block_on_the_wrong_parent_is_rejected() {
         "{error}"
     );
 }
+
+mod property {
+    //! Random blocks: random accounts, reads and writes, failing and nonce transactions;
+    //! a sequential leader makes the block, the parallel replay must reach its hash.
+
+    use super::*;
+    use banking_stage::Entry;
+    use proptest::prelude::*;
+    use svm_lite::ProcessingConfig;
+
+    /// The block a sequential leader makes of `workload`'s transactions in one slot: the
+    /// ones it can commit, in order.
+    fn sequential_block(workload: &Workload, programs: &ProgramRegistry) -> Block {
+        let parent = genesis(workload);
+        let bank = Bank::new_from_parent(&parent, 1).unwrap();
+        let transactions: Vec<Arc<sdk_lite::SanitizedTransaction>> = workload
+            .transactions
+            .iter()
+            .filter_map(|transaction| {
+                sdk_lite::SanitizedTransaction::try_new(transaction.clone()).ok()
+            })
+            .filter(|transaction| {
+                transaction
+                    .instructions_iter()
+                    .all(|(program, _)| programs.get(program).is_some())
+            })
+            .map(Arc::new)
+            .collect();
+        let output = bank.load_and_execute(programs, &transactions, &ProcessingConfig::default());
+        bank.commit(&transactions, &output).unwrap();
+        let committed = transactions
+            .iter()
+            .zip(&output.results)
+            .filter(|(_, result)| result.is_ok())
+            .map(|(transaction, _)| Arc::clone(transaction))
+            .collect();
+        Block {
+            slot: 1,
+            parent_hash: parent.hash().unwrap(),
+            entries: vec![Entry {
+                transactions: committed,
+            }],
+            bank_hash: bank.freeze(),
+        }
+    }
+
+    fn pattern() -> impl Strategy<Value = ConflictPattern> {
+        prop_oneof![
+            Just(ConflictPattern::None),
+            (1usize..20).prop_map(|accounts| ConflictPattern::Uniform { accounts }),
+            (2usize..50).prop_map(|accounts| ConflictPattern::Zipf {
+                accounts,
+                exponent: 1.1
+            }),
+            (0u8..=100, 1usize..4).prop_map(|(percent, hot_accounts)| ConflictPattern::HotSpot {
+                percent,
+                hot_accounts
+            }),
+            Just(ConflictPattern::Chain),
+            (1usize..8).prop_map(|shared| ConflictPattern::ReadMostly { shared }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parallel_replay_equals_sequential(
+            seed in any::<u64>(),
+            pattern in pattern(),
+            weights in (0u32..5, 0u32..5, 0u32..3, 0u32..3, 0u32..2),
+            transactions in 1usize..120,
+            workers in 1usize..6,
+        ) {
+            let (transfer, bench, nonce, failing, bad) = weights;
+            let mix = TransactionMix { transfer: transfer + 1, bench, nonce, failing, bad };
+            let workload = Workload::generate(&WorkloadConfig {
+                seed,
+                transactions,
+                pattern,
+                mix,
+                bench_units: 300,
+                max_price: 100,
+            });
+            let programs = Arc::new(ProgramRegistry::with_builtins());
+            let block = sequential_block(&workload, &programs);
+            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+            let (bank, metrics) = replayer.replay(&genesis(&workload), &block).unwrap();
+            prop_assert_eq!(bank.hash(), Some(block.bank_hash));
+            prop_assert_eq!(metrics.transactions, block.transaction_count());
+            prop_assert_eq!(replayer.usage_queues_in_use(), 0);
+        }
+    }
+}
