@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ahash::AHashSet;
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, unbounded};
 use dashmap::DashMap;
 use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
-use svm_lite::{ProcessingConfig, ProgramRegistry};
+use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
 use unified_scheduler_logic::{
     Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
 };
@@ -20,6 +20,14 @@ use crate::critical_path::critical_path;
 use crate::messages::BufferedTransaction;
 use crate::pipeline::MAX_WORKERS;
 use crate::sequential_replay::ReplayError;
+
+/// Below this available parallelism (transactions per link of the longest conflict
+/// chain), a block is replayed in order on the calling thread: handing each link of a
+/// chain from thread to thread costs two wake-ups and gains nothing.
+pub const MIN_PARALLELISM: f64 = 1.5;
+
+/// New tasks the scheduler takes in at most between two looks at the workers' answers.
+const NEW_TASKS_PER_TURN: usize = 256;
 
 /// Usage queues kept across blocks at most; past it, the cache is cleared between blocks.
 pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
@@ -85,6 +93,11 @@ impl ReplayMetrics {
 }
 
 /// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`].
+///
+/// A block whose longest conflict chain leaves less than [`MIN_PARALLELISM`] transactions
+/// per link (a single chain), and every block when there is one worker, is instead replayed
+/// in order on the calling thread, entry by entry: the state machine would only hand each
+/// transaction from thread to thread.
 ///
 /// Per block: the calling thread checks what can be checked before anything runs (the
 /// parent hash, no signature twice, every transaction's age and status-cache check), then
@@ -183,7 +196,12 @@ impl BlockReplayer {
             self.usage_queues.clear();
         }
         let start = Instant::now();
-        let outcome = self.execute(&bank, &transactions, start);
+        let parallelism = available_parallelism(&transactions);
+        let outcome = if self.num_workers == 1 || parallelism < MIN_PARALLELISM {
+            self.execute_in_order(&bank, block, start)
+        } else {
+            self.execute(&bank, &transactions, start)
+        };
         let timings = match outcome {
             Ok(timings) => timings,
             Err((index, error)) => {
@@ -219,6 +237,52 @@ impl BlockReplayer {
             timings,
         };
         Ok((bank, metrics))
+    }
+
+    /// Runs the block's entries in order on this thread, each as one batch (no handoffs:
+    /// for one worker, or a block that is one long chain); returns the timings, or the
+    /// first transaction that could not be committed.
+    fn execute_in_order(
+        &self,
+        bank: &Arc<Bank>,
+        block: &Block,
+        start: Instant,
+    ) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+        let config = ProcessingConfig {
+            recording: RecordingConfig {
+                transaction_times: true,
+                ..RecordingConfig::default()
+            },
+            error_metrics: None,
+        };
+        let mut timings = Vec::with_capacity(block.transaction_count());
+        for entry in &block.entries {
+            let batch_start = Instant::now() - start;
+            let output = bank.load_and_execute(&self.programs, &entry.transactions, &config);
+            if let Some((offset, error)) = output
+                .results
+                .iter()
+                .enumerate()
+                .find_map(|(offset, result)| result.as_ref().err().map(|e| (offset, e)))
+            {
+                return Err((timings.len() + offset, error.clone()));
+            }
+            if bank.commit(&entry.transactions, &output).is_err() {
+                return Err((timings.len(), TransactionError::CommitCancelled));
+            }
+            let times = output
+                .transaction_times
+                .expect("invariant: asked for transaction times");
+            for (begin, duration) in times {
+                timings.push(TransactionTiming {
+                    index: timings.len(),
+                    worker: 0,
+                    start: batch_start + begin,
+                    duration,
+                });
+            }
+        }
+        Ok(timings)
     }
 
     /// Runs the block's transactions in parallel; returns their timings, or the first
@@ -268,23 +332,25 @@ impl BlockReplayer {
             drop(done_sender);
             // Task creation, off the scheduler thread: the usage-queue lookups happen here.
             let mut loader = |key: Pubkey| {
+                // A read-locked shard first: most accounts were seen before (and the
+                // program ids every transaction names would otherwise serialize here).
+                if let Some(queue) = self.usage_queues.get(&key) {
+                    return queue.clone();
+                }
                 self.usage_queues
                     .entry(key)
                     .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
                     .clone()
             };
             for (index, transaction) in transactions.iter().enumerate() {
-                let requests: Vec<(Pubkey, RequestedUsage)> = transaction
-                    .lock_requests()
-                    .map(|(key, writable)| {
-                        let usage = if writable {
-                            RequestedUsage::Writable
-                        } else {
-                            RequestedUsage::Readonly
-                        };
-                        (*key, usage)
-                    })
-                    .collect();
+                let requests = transaction.lock_requests().map(|(key, writable)| {
+                    let usage = if writable {
+                        RequestedUsage::Writable
+                    } else {
+                        RequestedUsage::Readonly
+                    };
+                    (*key, usage)
+                });
                 let task = SchedulingStateMachine::create_task(
                     ReplayTask {
                         index,
@@ -341,8 +407,55 @@ fn run_scheduler(
     let mut first_failure: Option<(usize, TransactionError)> = None;
     let mut handled = 0;
     let mut tasks_open = true;
+    let mut record = |task: &Task<ReplayTask>, result: TaskResult| {
+        let index = task.payload().index;
+        match result {
+            TaskResult::Ran(timing) => timings[index] = Some(timing),
+            TaskResult::Failed(error) => {
+                if first_failure
+                    .as_ref()
+                    .is_none_or(|(first, _)| index < *first)
+                {
+                    first_failure = Some((index, error));
+                }
+            }
+            TaskResult::Skipped => {}
+        }
+    };
     while handled < count {
-        // Prefer finished tasks: they unblock others.
+        // Take everything waiting without blocking: finished tasks first (they unblock
+        // others), then new ones (a bounded bite, so answers are not left waiting).
+        let mut progressed = false;
+        for (task, result) in done.try_iter() {
+            machine.deschedule_task(&task);
+            handled += 1;
+            record(&task, result);
+            progressed = true;
+        }
+        if tasks_open {
+            for _ in 0..NEW_TASKS_PER_TURN {
+                match tasks.try_recv() {
+                    Ok(task) => {
+                        progressed = true;
+                        if let Some(task) = machine.schedule_task(task) {
+                            send(runnable, task);
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        tasks_open = false;
+                        break;
+                    }
+                }
+            }
+        }
+        while let Some(task) = machine.schedule_next_unblocked_task() {
+            send(runnable, task);
+        }
+        if progressed || handled == count {
+            continue;
+        }
+        // Nothing waiting: sleep until a worker answers or a task arrives.
         let event = if tasks_open {
             crossbeam_channel::select! {
                 recv(done) -> message => Event::Done(message.ok()),
@@ -361,19 +474,7 @@ fn run_scheduler(
             Event::Done(Some((task, result))) => {
                 machine.deschedule_task(&task);
                 handled += 1;
-                let index = task.payload().index;
-                match result {
-                    TaskResult::Ran(timing) => timings[index] = Some(timing),
-                    TaskResult::Failed(error) => {
-                        if first_failure
-                            .as_ref()
-                            .is_none_or(|(first, _)| index < *first)
-                        {
-                            first_failure = Some((index, error));
-                        }
-                    }
-                    TaskResult::Skipped => {}
-                }
+                record(&task, result);
                 while let Some(task) = machine.schedule_next_unblocked_task() {
                     send(runnable, task);
                 }
@@ -449,6 +550,23 @@ fn run_worker(
             return;
         }
     }
+}
+
+/// How many transactions the block holds per link of its longest chain of conflicting
+/// transactions (counting each transaction as one unit of time): 1.0 for a single chain,
+/// the transaction count for a block without conflicts.
+pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
+    if transactions.is_empty() {
+        return 1.0;
+    }
+    let unit = vec![Duration::from_nanos(1); transactions.len()];
+    let longest = critical_path(
+        transactions
+            .iter()
+            .map(|transaction| transaction.lock_requests()),
+        &unit,
+    );
+    transactions.len() as f64 / longest.as_nanos().max(1) as f64
 }
 
 /// Signatures of `transactions` that appear more than once.

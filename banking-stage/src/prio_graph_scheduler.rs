@@ -52,9 +52,9 @@ pub const HOT_ACCOUNT_WINDOW_LIMIT: usize = 64;
 /// transactions stay parked (its best ones wait in the container, returned from the
 /// window); once it is free again, each pass moves its best parked transactions (up to a
 /// window's worth) back into the container, where they compete by priority. A container
-/// transaction worse than its account's best parked one is parked too, so the window
-/// always gets the account's best transactions first and price order on the hot account
-/// is kept. An account that keeps up (its batches return) is never limited, and a stuck
+/// transaction that conflicts with a better parked one (on any account, whichever queue
+/// that one waits in) is parked too, so no transaction overtakes a better one it
+/// conflicts with and price order on every account is kept. An account that keeps up (its batches return) is never limited, and a stuck
 /// one costs a pass about [`HOT_ACCOUNT_WINDOW_LIMIT`] window entries however long its
 /// queue, leaving the rest of the window to other accounts. Measured (the
 /// `parking_a_stuck_hot_account_lets_other_transactions_through` test): with 2,000
@@ -69,6 +69,10 @@ pub struct PrioGraphScheduler {
     hot_account_limit: usize,
     parked: AHashMap<Pubkey, BTreeMap<(u64, Reverse<TransactionId>), BufferedTransaction>>,
     parked_len: usize,
+    /// Every account a parked transaction locks -> the parked transactions that lock it
+    /// (and whether they write it): a transaction is parked too while a better one it
+    /// conflicts with is parked, whatever queue that one waits in.
+    parked_index: AHashMap<Pubkey, BTreeMap<(u64, Reverse<TransactionId>), bool>>,
     /// Writable accounts of transactions that could not be placed, until a batch that
     /// writes them returns: only these accounts' window share is limited.
     stuck: AHashSet<Pubkey>,
@@ -115,6 +119,7 @@ impl PrioGraphScheduler {
             hot_account_limit: hot_account_limit.max(1),
             parked: AHashMap::new(),
             parked_len: 0,
+            parked_index: AHashMap::new(),
             stuck: AHashSet::new(),
         }
     }
@@ -125,6 +130,8 @@ impl PrioGraphScheduler {
         // (its best ones are already in the container, returned from the last window).
         let limit = self.look_ahead_window;
         let stuck = &self.stuck;
+        let index = &mut self.parked_index;
+        let parked_len = &mut self.parked_len;
         self.parked.retain(|account, queue| {
             if stuck.contains(account) {
                 return true;
@@ -133,10 +140,12 @@ impl PrioGraphScheduler {
                 if container.len() >= container.capacity() {
                     break;
                 }
-                let Some(((priority, Reverse(id)), transaction)) = queue.pop_last() else {
+                let Some((key, transaction)) = queue.pop_last() else {
                     break;
                 };
-                self.parked_len -= 1;
+                *parked_len -= 1;
+                unindex(index, key, &transaction);
+                let (priority, Reverse(id)) = key;
                 let dropped = container.reinsert(id, transaction, priority);
                 debug_assert!(dropped.is_none(), "there was room");
             }
@@ -157,19 +166,31 @@ impl PrioGraphScheduler {
         let key_of_this = (priority, Reverse(id));
         let hot = transaction
             .lock_requests()
-            .filter(|(_, writable)| *writable)
-            .map(|(key, _)| key)
-            .find(|key| {
-                (self.stuck.contains(*key)
-                    && window_writes.get(*key).copied().unwrap_or(0) >= self.hot_account_limit)
-                    || self
-                        .parked
-                        .get(*key)
-                        .and_then(BTreeMap::last_key_value)
-                        .is_some_and(|(best_parked, _)| *best_parked > key_of_this)
+            .find(|&(key, writable)| {
+                (writable
+                    && self.stuck.contains(key)
+                    && window_writes.get(key).copied().unwrap_or(0) >= self.hot_account_limit)
+                    || self.parked_index.get(key).is_some_and(|parked| {
+                        // A better parked transaction that conflicts with this one here
+                        // must enter the window first.
+                        parked
+                            .range((
+                                std::ops::Bound::Excluded(key_of_this),
+                                std::ops::Bound::Unbounded,
+                            ))
+                            .any(|(_, parked_writes)| writable || *parked_writes)
+                    })
             })
-            .copied();
+            .map(|(key, _)| *key);
         if let Some(key) = hot {
+            for (account, writable) in transaction.lock_requests() {
+                *self
+                    .parked_index
+                    .entry(*account)
+                    .or_default()
+                    .entry(key_of_this)
+                    .or_insert(false) |= writable;
+            }
             self.parked
                 .entry(key)
                 .or_default()
@@ -219,6 +240,22 @@ impl PrioGraphScheduler {
             ids: batch.ids,
             transactions: batch.transactions,
         });
+    }
+}
+
+/// Forgets a transaction that leaves the parked queues.
+fn unindex(
+    index: &mut AHashMap<Pubkey, BTreeMap<(u64, Reverse<TransactionId>), bool>>,
+    key: (u64, Reverse<TransactionId>),
+    transaction: &SanitizedTransaction,
+) {
+    for (account, _) in transaction.lock_requests() {
+        if let Some(parked) = index.get_mut(account) {
+            parked.remove(&key);
+            if parked.is_empty() {
+                index.remove(account);
+            }
+        }
     }
 }
 

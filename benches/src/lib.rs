@@ -8,8 +8,12 @@
 //! `unified-scheduler-logic` and through Agave's `solana-unified-scheduler-logic`, and
 //! prints the ratios. [`accounts_db_cases`] are the inputs of the `accounts_db` bench
 //! (`accounts-db-lite`), which has no Agave counterpart in `agave-compare` yet.
+//! [`conflict_free_batches`] is the baseline the `compare` program (`cargo run --release
+//! -p benches --bin compare`) runs beside this project's replayer and pipeline.
 
 pub mod accounts_db_cases;
+pub mod blocks;
+pub mod conflict_free_batches;
 pub mod lock_cases;
 pub mod paired_timing;
 pub mod usl_cases;

@@ -1,0 +1,251 @@
+//! `compare`: this project's replayer and pipeline against the baselines a user would pick
+//! instead, on the same blocks, in one process, in one table.
+//!
+//! `cargo run --release -p benches --bin compare -- --help`
+//!
+//! Systems, each replaying the same block from the same genesis:
+//! * `seq`: one thread runs the block in order (`replay_sequentially`: `svm-lite` batches);
+//! * `cfb`: conflict-free batches on a thread pool with a barrier after each
+//!   (`benches::conflict_free_batches`), the design a chain typically starts with;
+//! * `replay`: this project's `BlockReplayer` (per-account FIFO on the unified scheduler);
+//! * `pipeline`: this project's leader pipeline producing a block from the same
+//!   transactions (greedy scheduler), for its throughput.
+//!
+//! Every run's bank hash is checked against the block's. Times are medians of interleaved
+//! rounds (each round runs every system once), so drift on a shared machine hits all
+//! systems alike.
+
+// Printing the table is this program's job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
+use banking_stage::{
+    BlockLimits, BlockReplayer, PipelineConfig, SchedulerKind, replay_sequentially, run_pipeline,
+};
+use benches::blocks::{genesis, sequential_block};
+use benches::conflict_free_batches::replay_in_conflict_free_batches;
+use clap::Parser;
+use svm_lite::ProgramRegistry;
+use svm_lite::bench_program::UNITS_PER_HASH;
+
+/// Runs the comparison table.
+#[derive(Debug, Parser)]
+#[command(about)]
+struct Args {
+    /// Worker counts to compare at.
+    #[arg(long, value_delimiter = ',', default_value = "2")]
+    workers: Vec<usize>,
+    /// Execution costs per transaction, in microseconds of bench-program work.
+    #[arg(long, value_delimiter = ',', default_value = "0,5,20")]
+    exec_us: Vec<u64>,
+    /// Rounds per measurement (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Scale the block sizes (1.0: 12,000 / 6,000 / 3,000 transactions at 0 / 5 / 20 us).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Only these workloads (names as printed), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+fn workloads() -> Vec<(&'static str, ConflictPattern)> {
+    let hot = |percent| ConflictPattern::HotSpot {
+        percent,
+        hot_accounts: 4,
+    };
+    vec![
+        ("no-conflict", ConflictPattern::None),
+        ("hot-25%", hot(25)),
+        ("hot-50%", hot(50)),
+        ("hot-75%", hot(75)),
+        ("hot-100%", hot(100)),
+        (
+            "zipf-1.1",
+            ConflictPattern::Zipf {
+                accounts: 1_000,
+                exponent: 1.1,
+            },
+        ),
+        ("read-mostly", ConflictPattern::ReadMostly { shared: 16 }),
+        ("single-chain", ConflictPattern::Chain),
+    ]
+}
+
+/// Bench-program units that take about `micros` on this machine (calibrated by timing the
+/// program's hash loop).
+fn units_for(micros: u64) -> u32 {
+    if micros == 0 {
+        return 0;
+    }
+    let rounds = 200_000u32;
+    let start = Instant::now();
+    let mut state = [7u8; 32];
+    for _ in 0..rounds {
+        state = *blake3::hash(&state).as_bytes();
+    }
+    std::hint::black_box(state);
+    let ns_per_hash = start.elapsed().as_nanos() as f64 / f64::from(rounds);
+    let hashes = (micros as f64 * 1_000.0 / ns_per_hash).round();
+    (hashes as u64 * UNITS_PER_HASH).min(u64::from(u32::MAX)) as u32
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+fn main() {
+    let args = Args::parse();
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    println!(
+        "machine: {} logical CPUs; rounds: {}; times are medians",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        args.rounds
+    );
+    println!(
+        "{:<13} {:>5} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}",
+        "workload",
+        "exec",
+        "txs",
+        "workers",
+        "seq tx/s",
+        "cfb tx/s",
+        "replay",
+        "pipeline",
+        "vs seq",
+        "vs cfb",
+        "effic.",
+        "hashes"
+    );
+    for &micros in &args.exec_us {
+        let units = units_for(micros);
+        let base = match micros {
+            0 => 12_000.0,
+            1..=9 => 6_000.0,
+            _ => 3_000.0,
+        };
+        let transactions = ((base * args.scale) as usize).max(100);
+        for (name, pattern) in workloads() {
+            if !args.only.is_empty() && !args.only.iter().any(|only| only == name) {
+                continue;
+            }
+            let workload = Workload::generate(&WorkloadConfig {
+                seed: 7,
+                transactions,
+                pattern,
+                mix: TransactionMix::BENCH,
+                bench_units: units,
+                max_price: 1_000,
+            });
+            let block = sequential_block(&workload, &programs);
+            let count = block.transaction_count();
+            for &workers in &args.workers {
+                let row = measure(&args, &programs, &workload, &block, workers);
+                let tps = |time: Duration| count as f64 / time.as_secs_f64().max(1e-9);
+                println!(
+                    "{:<13} {:>4}us {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}x {:>7.2}x {:>6.2} {:>6}",
+                    name,
+                    micros,
+                    count,
+                    workers,
+                    tps(row.sequential),
+                    tps(row.conflict_free),
+                    tps(row.replay),
+                    row.pipeline_tps,
+                    row.sequential.as_secs_f64() / row.replay.as_secs_f64(),
+                    row.conflict_free.as_secs_f64() / row.replay.as_secs_f64(),
+                    row.efficiency,
+                    if row.hashes_match { "ok" } else { "DIFFER" }
+                );
+            }
+        }
+    }
+}
+
+struct Row {
+    sequential: Duration,
+    conflict_free: Duration,
+    replay: Duration,
+    pipeline_tps: f64,
+    efficiency: f64,
+    hashes_match: bool,
+}
+
+fn measure(
+    args: &Args,
+    programs: &Arc<ProgramRegistry>,
+    workload: &Workload,
+    block: &banking_stage::Block,
+    workers: usize,
+) -> Row {
+    let blocks = std::slice::from_ref(block);
+    let mut replayer = BlockReplayer::new(workers, Arc::clone(programs));
+    let (mut sequential, mut conflict_free, mut replay, mut efficiency) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut hashes_match = true;
+    for _ in 0..args.rounds.max(1) {
+        let parent = genesis(workload);
+        let start = Instant::now();
+        let bank = replay_sequentially(parent, programs, blocks).expect("the block replays");
+        sequential.push(start.elapsed());
+        hashes_match &= bank.hash() == Some(block.bank_hash);
+
+        let parent = genesis(workload);
+        let start = Instant::now();
+        let bank = replay_in_conflict_free_batches(&parent, programs, block, workers)
+            .expect("the block replays");
+        conflict_free.push(start.elapsed());
+        hashes_match &= bank.hash() == Some(block.bank_hash);
+
+        let parent = genesis(workload);
+        let start = Instant::now();
+        let (bank, metrics) = replayer.replay(&parent, block).expect("the block replays");
+        replay.push(start.elapsed());
+        efficiency.push(metrics.efficiency());
+        hashes_match &= bank.hash() == Some(block.bank_hash);
+    }
+    efficiency.sort_by(f64::total_cmp);
+    Row {
+        sequential: median(sequential),
+        conflict_free: median(conflict_free),
+        replay: median(replay),
+        pipeline_tps: pipeline_tps(programs, workload, workers),
+        efficiency: efficiency[efficiency.len() / 2],
+        hashes_match,
+    }
+}
+
+/// The leader pipeline's committed transactions per second on the workload (one run;
+/// limits raised so one block can hold everything).
+fn pipeline_tps(programs: &Arc<ProgramRegistry>, workload: &Workload, workers: usize) -> f64 {
+    let (sender, receiver) = crossbeam_channel::unbounded();
+    for transaction in &workload.transactions {
+        sender.send(transaction.clone()).expect("receiver is alive");
+    }
+    drop(sender);
+    let config = PipelineConfig {
+        num_workers: workers,
+        scheduler: SchedulerKind::Greedy,
+        slot_duration: Duration::from_secs(600),
+        block_limits: BlockLimits {
+            block_units: u64::MAX / 4,
+            account_units: u64::MAX / 4,
+            account_data_bytes: u64::MAX / 4,
+        },
+        ..PipelineConfig::default()
+    };
+    let start = Instant::now();
+    let output = run_pipeline(
+        genesis(workload),
+        Arc::clone(programs),
+        &config,
+        receiver,
+        |_| {},
+    )
+    .expect("a valid configuration");
+    output.committed() as f64 / start.elapsed().as_secs_f64().max(1e-9)
+}
