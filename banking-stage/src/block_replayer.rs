@@ -297,8 +297,8 @@ impl BlockReplayer {
             return Ok(Vec::new());
         }
         let (task_sender, task_receiver) = unbounded::<Task<ReplayTask>>();
-        let (runnable_sender, runnable_receiver) = unbounded::<Task<ReplayTask>>();
-        let (done_sender, done_receiver) = unbounded::<(Task<ReplayTask>, TaskResult)>();
+        let (runnable_sender, runnable_receiver) = unbounded::<Vec<Task<ReplayTask>>>();
+        let (done_sender, done_receiver) = unbounded::<Vec<(Task<ReplayTask>, TaskResult)>>();
         let failed = AtomicBool::new(false);
         let num_workers = self.num_workers;
         let count = transactions.len();
@@ -306,7 +306,13 @@ impl BlockReplayer {
             let scheduler = std::thread::Builder::new()
                 .name("replay-scheduler".to_owned())
                 .spawn_scoped(scope, move || {
-                    run_scheduler(count, &task_receiver, &runnable_sender, &done_receiver)
+                    run_scheduler(
+                        count,
+                        num_workers,
+                        &task_receiver,
+                        &runnable_sender,
+                        &done_receiver,
+                    )
                 })
                 .expect("invariant: the OS can start the replay scheduler thread");
             for worker in 0..num_workers {
@@ -384,11 +390,17 @@ enum TaskResult {
 /// The scheduler thread: feeds the state machine tasks as they are created, sends runnable
 /// ones to the workers, and deschedules finished ones. Returns the timings in block order,
 /// or the first failure in block order.
+///
+/// Tasks travel in small batches both ways: when many are runnable, a worker takes up to
+/// [`MAX_TASKS_PER_HANDOFF`] at once and answers for them together, which divides the
+/// channel operations and thread wake-ups per task; when few are (a chain), each goes
+/// alone, so nothing waits behind a batch.
 fn run_scheduler(
     count: usize,
+    num_workers: usize,
     tasks: &Receiver<Task<ReplayTask>>,
-    runnable: &Sender<Task<ReplayTask>>,
-    done: &Receiver<(Task<ReplayTask>, TaskResult)>,
+    runnable: &Sender<Vec<Task<ReplayTask>>>,
+    done: &Receiver<Vec<(Task<ReplayTask>, TaskResult)>>,
 ) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
     // SAFETY: this thread was spawned for this block and creates no other machine for
     // `ReplayTask`; the usage queues it receives come from the replayer's cache, which
@@ -407,29 +419,34 @@ fn run_scheduler(
     let mut first_failure: Option<(usize, TransactionError)> = None;
     let mut handled = 0;
     let mut tasks_open = true;
-    let mut record = |task: &Task<ReplayTask>, result: TaskResult| {
-        let index = task.payload().index;
-        match result {
-            TaskResult::Ran(timing) => timings[index] = Some(timing),
-            TaskResult::Failed(error) => {
-                if first_failure
-                    .as_ref()
-                    .is_none_or(|(first, _)| index < *first)
-                {
-                    first_failure = Some((index, error));
+    let mut ready: Vec<Task<ReplayTask>> = Vec::new();
+    let mut finish = |machine: &mut SchedulingStateMachine<ReplayTask>,
+                      answers: Vec<(Task<ReplayTask>, TaskResult)>,
+                      handled: &mut usize| {
+        for (task, result) in answers {
+            machine.deschedule_task(&task);
+            *handled += 1;
+            let index = task.payload().index;
+            match result {
+                TaskResult::Ran(timing) => timings[index] = Some(timing),
+                TaskResult::Failed(error) => {
+                    if first_failure
+                        .as_ref()
+                        .is_none_or(|(first, _)| index < *first)
+                    {
+                        first_failure = Some((index, error));
+                    }
                 }
+                TaskResult::Skipped => {}
             }
-            TaskResult::Skipped => {}
         }
     };
     while handled < count {
-        // Take everything waiting without blocking: finished tasks first (they unblock
-        // others), then new ones (a bounded bite, so answers are not left waiting).
+        // Take everything waiting without blocking: answers first (they unblock others),
+        // then new tasks (a bounded bite, so answers are not left waiting).
         let mut progressed = false;
-        for (task, result) in done.try_iter() {
-            machine.deschedule_task(&task);
-            handled += 1;
-            record(&task, result);
+        for answers in done.try_iter() {
+            finish(&mut machine, answers, &mut handled);
             progressed = true;
         }
         if tasks_open {
@@ -437,9 +454,7 @@ fn run_scheduler(
                 match tasks.try_recv() {
                     Ok(task) => {
                         progressed = true;
-                        if let Some(task) = machine.schedule_task(task) {
-                            send(runnable, task);
-                        }
+                        ready.extend(machine.schedule_task(task));
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
@@ -450,39 +465,34 @@ fn run_scheduler(
             }
         }
         while let Some(task) = machine.schedule_next_unblocked_task() {
-            send(runnable, task);
+            ready.push(task);
         }
+        hand_out(runnable, &mut ready, num_workers);
         if progressed || handled == count {
             continue;
         }
         // Nothing waiting: sleep until a worker answers or a task arrives.
-        let event = if tasks_open {
+        if tasks_open {
             crossbeam_channel::select! {
-                recv(done) -> message => Event::Done(message.ok()),
-                recv(tasks) -> message => Event::New(message.ok()),
+                recv(done) -> answers => match answers {
+                    Ok(answers) => finish(&mut machine, answers, &mut handled),
+                    Err(_) => panic!("invariant: the replay workers outlive the block's scheduler"),
+                },
+                recv(tasks) -> task => match task {
+                    Ok(task) => ready.extend(machine.schedule_task(task)),
+                    Err(_) => tasks_open = false,
+                },
             }
         } else {
-            Event::Done(done.recv().ok())
-        };
-        match event {
-            Event::New(Some(task)) => {
-                if let Some(task) = machine.schedule_task(task) {
-                    send(runnable, task);
-                }
-            }
-            Event::New(None) => tasks_open = false,
-            Event::Done(Some((task, result))) => {
-                machine.deschedule_task(&task);
-                handled += 1;
-                record(&task, result);
-                while let Some(task) = machine.schedule_next_unblocked_task() {
-                    send(runnable, task);
-                }
-            }
-            Event::Done(None) => {
-                panic!("invariant: the replay workers outlive the block's scheduler")
+            match done.recv() {
+                Ok(answers) => finish(&mut machine, answers, &mut handled),
+                Err(_) => panic!("invariant: the replay workers outlive the block's scheduler"),
             }
         }
+        while let Some(task) = machine.schedule_next_unblocked_task() {
+            ready.push(task);
+        }
+        hand_out(runnable, &mut ready, num_workers);
     }
     assert!(
         machine.has_no_active_task(),
@@ -497,58 +507,86 @@ fn run_scheduler(
         .collect())
 }
 
-enum Event {
-    New(Option<Task<ReplayTask>>),
-    Done(Option<(Task<ReplayTask>, TaskResult)>),
+/// Most tasks a worker takes in one handoff.
+pub const MAX_TASKS_PER_HANDOFF: usize = 16;
+
+/// Sends the `ready` tasks to the workers in batches of `ready / workers` (at least 1, at
+/// most [`MAX_TASKS_PER_HANDOFF`]), so that every worker gets a share.
+fn hand_out(
+    runnable: &Sender<Vec<Task<ReplayTask>>>,
+    ready: &mut Vec<Task<ReplayTask>>,
+    num_workers: usize,
+) {
+    if ready.is_empty() {
+        return;
+    }
+    let size = (ready.len() / num_workers.max(1)).clamp(1, MAX_TASKS_PER_HANDOFF);
+    let mut tasks = std::mem::take(ready).into_iter().peekable();
+    while tasks.peek().is_some() {
+        let batch: Vec<Task<ReplayTask>> = tasks.by_ref().take(size).collect();
+        runnable
+            .send(batch)
+            .expect("invariant: the replay workers outlive the block's scheduler");
+    }
 }
 
-fn send(runnable: &Sender<Task<ReplayTask>>, task: Task<ReplayTask>) {
-    runnable
-        .send(task)
-        .expect("invariant: the replay workers outlive the block's scheduler");
-}
-
-/// A replay worker: runs each runnable task's transaction as a batch of one against the
-/// bank, commits it, and returns the task with its timing.
+/// A replay worker: runs each task's transaction as a batch of one against the bank and
+/// commits it; answers for a handoff's tasks together.
 fn run_worker(
     worker: usize,
     bank: &Bank,
     programs: &ProgramRegistry,
-    runnable: &Receiver<Task<ReplayTask>>,
-    done: &Sender<(Task<ReplayTask>, TaskResult)>,
+    runnable: &Receiver<Vec<Task<ReplayTask>>>,
+    done: &Sender<Vec<(Task<ReplayTask>, TaskResult)>>,
     failed: &AtomicBool,
     block_start: Instant,
 ) {
-    for task in runnable {
-        let result = if failed.load(Ordering::Relaxed) {
-            TaskResult::Skipped
-        } else {
-            let started = Instant::now();
-            let batch = std::slice::from_ref(&task.payload().transaction);
-            let output = bank.load_and_execute(programs, batch, &ProcessingConfig::default());
-            match &output.results[0] {
-                Err(error) => {
-                    failed.store(true, Ordering::Relaxed);
-                    TaskResult::Failed(error.clone())
-                }
-                Ok(_) => match bank.commit(batch, &output) {
-                    Ok(_) => TaskResult::Ran(TransactionTiming {
-                        index: task.payload().index,
-                        worker,
-                        start: started - block_start,
-                        duration: started.elapsed(),
-                    }),
-                    Err(error) => {
-                        failed.store(true, Ordering::Relaxed);
-                        log::error!("replay commit refused: {error}");
-                        TaskResult::Failed(TransactionError::CommitCancelled)
-                    }
-                },
-            }
-        };
-        if done.send((task, result)).is_err() {
+    for tasks in runnable {
+        let answers: Vec<(Task<ReplayTask>, TaskResult)> = tasks
+            .into_iter()
+            .map(|task| {
+                let result = run_task(worker, bank, programs, &task, failed, block_start);
+                (task, result)
+            })
+            .collect();
+        if done.send(answers).is_err() {
             return;
         }
+    }
+}
+
+fn run_task(
+    worker: usize,
+    bank: &Bank,
+    programs: &ProgramRegistry,
+    task: &Task<ReplayTask>,
+    failed: &AtomicBool,
+    block_start: Instant,
+) -> TaskResult {
+    if failed.load(Ordering::Relaxed) {
+        return TaskResult::Skipped;
+    }
+    let started = Instant::now();
+    let batch = std::slice::from_ref(&task.payload().transaction);
+    let output = bank.load_and_execute(programs, batch, &ProcessingConfig::default());
+    match &output.results[0] {
+        Err(error) => {
+            failed.store(true, Ordering::Relaxed);
+            TaskResult::Failed(error.clone())
+        }
+        Ok(_) => match bank.commit(batch, &output) {
+            Ok(_) => TaskResult::Ran(TransactionTiming {
+                index: task.payload().index,
+                worker,
+                start: started - block_start,
+                duration: started.elapsed(),
+            }),
+            Err(error) => {
+                failed.store(true, Ordering::Relaxed);
+                log::error!("replay commit refused: {error}");
+                TaskResult::Failed(TransactionError::CommitCancelled)
+            }
+        },
     }
 }
 

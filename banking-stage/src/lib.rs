@@ -124,8 +124,8 @@ pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use block::{Block, Entry, WorkingSlot};
 pub use block_file::{BLOCK_FILE_MAGIC, BLOCK_FILE_VERSION, BlockFileError, Chain};
 pub use block_replayer::{
-    BlockReplayer, MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayMetrics, ReplayTask,
-    TransactionTiming, available_parallelism,
+    BlockReplayer, MAX_CACHED_USAGE_QUEUES, MAX_TASKS_PER_HANDOFF, MIN_PARALLELISM, ReplayMetrics,
+    ReplayTask, TransactionTiming, available_parallelism,
 };
 pub use blockhash_queue::BlockhashQueue;
 pub use consume_worker::{ConsumeRequest, Consumer, TraceSink, run_consume_worker};
