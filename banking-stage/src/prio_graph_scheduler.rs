@@ -27,7 +27,7 @@ pub const HOT_ACCOUNT_WINDOW_LIMIT: usize = 64;
 /// The prio-graph scheduler.
 ///
 /// Each pass takes the best transactions from the container into a look-ahead window
-/// ([`PrioGraph`]): a transaction depends on the higher-priority transactions that
+/// (a dependency graph, `prio_graph.rs`): a transaction depends on the higher-priority transactions that
 /// conflict with it on any account. It then pops ready transactions best first and places
 /// each, through the thread-aware locks, on the least-loaded worker that may take it
 /// ([`select_thread`]); a placed transaction is released in the graph, so the ones behind
