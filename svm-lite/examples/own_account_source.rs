@@ -51,7 +51,10 @@ impl TransactionProcessingCallback for MyStore {
 impl MyStore {
     /// Commits what the processor returned, in order.
     fn commit(&self, accounts: &[(Pubkey, AccountSharedData)]) {
-        let mut map = self.accounts.write().expect("no writer panics in this example");
+        let mut map = self
+            .accounts
+            .write()
+            .expect("no writer panics in this example");
         for (key, account) in accounts {
             map.insert(*key, account.clone());
         }
@@ -66,17 +69,31 @@ impl MyStore {
 }
 
 fn transfer(from: &Pubkey, to: &Pubkey, lamports: u64) -> SanitizedTransaction {
-    let message = Message::new(&[system::transfer(from, to, lamports)], Some(from), Hash::default());
+    let message = Message::new(
+        &[system::transfer(from, to, lamports)],
+        Some(from),
+        Hash::default(),
+    );
     SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
         .expect("a compiled message sanitizes")
 }
 
 fn main() {
-    let (alice, bob, mallory) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+    let (alice, bob, mallory) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
     let store = MyStore {
         accounts: RwLock::new(BTreeMap::from([
-            (alice, AccountSharedData::new(10_000_000, 0, &system_program::ID)),
-            (mallory, AccountSharedData::new(10_000_000, 0, &system_program::ID)),
+            (
+                alice,
+                AccountSharedData::new(10_000_000, 0, &system_program::ID),
+            ),
+            (
+                mallory,
+                AccountSharedData::new(10_000_000, 0, &system_program::ID),
+            ),
         ])),
         quarantined: vec![mallory],
     };

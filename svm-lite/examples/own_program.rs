@@ -58,7 +58,10 @@ fn transaction(payer: &Pubkey, accounts: &[Pubkey], data: u8) -> SanitizedTransa
     let instruction = Instruction::new_with_bytes(
         COUNTER_PROGRAM_ID,
         &[data],
-        accounts.iter().map(|key| AccountMeta::new(*key, false)).collect(),
+        accounts
+            .iter()
+            .map(|key| AccountMeta::new(*key, false))
+            .collect(),
     );
     let message = Message::new(&[instruction], Some(payer), Hash::default());
     SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
@@ -69,12 +72,25 @@ fn main() {
     let mut programs = ProgramRegistry::with_builtins();
     programs.register(COUNTER_PROGRAM_ID, Arc::new(CounterProgram));
 
-    let (payer, counter, victim) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+    let (payer, counter, victim) = (
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+        Pubkey::new_unique(),
+    );
     let rent = Rent::default();
     let mut store: HashMap<Pubkey, AccountSharedData> = HashMap::from([
-        (payer, AccountSharedData::new(10_000_000, 0, &system_program::ID)),
-        (counter, AccountSharedData::new(rent.minimum_balance(8), 8, &COUNTER_PROGRAM_ID)),
-        (victim, AccountSharedData::new(rent.minimum_balance(1), 1, &system_program::ID)),
+        (
+            payer,
+            AccountSharedData::new(10_000_000, 0, &system_program::ID),
+        ),
+        (
+            counter,
+            AccountSharedData::new(rent.minimum_balance(8), 8, &COUNTER_PROGRAM_ID),
+        ),
+        (
+            victim,
+            AccountSharedData::new(rent.minimum_balance(1), 1, &system_program::ID),
+        ),
     ]);
     let environment = ProcessingEnvironment {
         slot: 1,
@@ -103,7 +119,12 @@ fn main() {
     .expect("a map never fails a read");
     for (index, result) in output.results.iter().enumerate() {
         let processed = result.as_ref().expect("the payer can pay");
-        if let ProcessedTransaction::Executed { status, units_consumed, .. } = processed {
+        if let ProcessedTransaction::Executed {
+            status,
+            units_consumed,
+            ..
+        } = processed
+        {
             println!("transaction {index}: {status:?}, {units_consumed} compute units");
         }
         for (key, account) in processed.accounts() {
@@ -116,9 +137,16 @@ fn main() {
     assert!(matches!(
         &output.results[2],
         Ok(ProcessedTransaction::Executed {
-            status: Err(TransactionError::InstructionError(0, InstructionError::ExternalAccountDataModified)),
+            status: Err(TransactionError::InstructionError(
+                0,
+                InstructionError::ExternalAccountDataModified
+            )),
             ..
         })
     ));
-    assert_eq!(store[&victim].data(), &[0], "the rule-breaking write was not committed");
+    assert_eq!(
+        store[&victim].data(),
+        &[0],
+        "the rule-breaking write was not committed"
+    );
 }

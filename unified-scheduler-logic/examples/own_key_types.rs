@@ -57,7 +57,11 @@ fn main() {
                 ThreadSet::any(2),
                 |candidates| {
                     // Round robin among the allowed workers.
-                    let choice = if candidates.contains(next % 2) { next % 2 } else { (next + 1) % 2 };
+                    let choice = if candidates.contains(next % 2) {
+                        next % 2
+                    } else {
+                        (next + 1) % 2
+                    };
                     next += 1;
                     choice
                 },
@@ -66,10 +70,20 @@ fn main() {
         println!("leader: {name} -> worker {worker}");
         placed.push(worker);
     }
-    assert_ne!(placed[0], placed[1], "different assets of one account: no conflict");
-    assert_eq!(placed[0], placed[2], "bob's TOS is held by worker {}", placed[0]);
+    assert_ne!(
+        placed[0], placed[1],
+        "different assets of one account: no conflict"
+    );
+    assert_eq!(
+        placed[0], placed[2],
+        "bob's TOS is held by worker {}",
+        placed[0]
+    );
     for ((_, requests), worker) in transactions.iter().zip(&placed) {
-        locks.unlock_accounts(requests.iter().map(|(key, writable)| (key, *writable)), *worker);
+        locks.unlock_accounts(
+            requests.iter().map(|(key, writable)| (key, *writable)),
+            *worker,
+        );
     }
     assert!(locks.is_empty());
 
@@ -95,7 +109,11 @@ fn main() {
             *name,
             id as u128,
             requests.iter().map(|(key, writable)| {
-                let usage = if *writable { RequestedUsage::Writable } else { RequestedUsage::Readonly };
+                let usage = if *writable {
+                    RequestedUsage::Writable
+                } else {
+                    RequestedUsage::Readonly
+                };
                 (key.clone(), usage)
             }),
             &mut loader,
@@ -112,7 +130,9 @@ fn main() {
     assert_eq!(names, ["alice->bob TOS", "alice->carol USDT"]);
     // When the first finishes, the waiting one is handed out.
     machine.deschedule_task(&runnable[0]);
-    let unblocked = machine.schedule_next_unblocked_task().expect("bob's TOS is free");
+    let unblocked = machine
+        .schedule_next_unblocked_task()
+        .expect("bob's TOS is free");
     println!("replay: {} runs after alice->bob TOS", unblocked.payload());
     assert_eq!(*unblocked.payload(), "bob->dave TOS");
     machine.deschedule_task(&runnable[1]);
