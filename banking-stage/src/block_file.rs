@@ -35,6 +35,9 @@ pub const BLOCK_FILE_MAGIC: [u8; 8] = *b"PXBLOCKS";
 /// The format version this code writes and reads.
 pub const BLOCK_FILE_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+/// The largest payload a block file may declare (4 GiB): a bound on what a hostile or
+/// damaged file can make the reader allocate.
+pub const MAX_BLOCK_FILE_PAYLOAD: u64 = 4 << 30;
 
 /// A chain as a file holds it: the genesis, the chain parameters and the blocks.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +74,14 @@ pub enum BlockFileError {
         expected: u64,
         /// Payload bytes present.
         actual: u64,
+    },
+    /// The file declares (or holds) more than [`MAX_BLOCK_FILE_PAYLOAD`] bytes of payload.
+    #[error("block file payload of {bytes} bytes exceeds the limit of {limit}")]
+    TooLarge {
+        /// The payload's size.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
     },
     /// The file holds more bytes than its header declares.
     #[error("block file has {extra} bytes after its declared payload")]
@@ -215,6 +226,12 @@ impl Chain {
                 .try_into()
                 .expect("invariant: an 8-byte range"),
         );
+        if declared > MAX_BLOCK_FILE_PAYLOAD {
+            return Err(BlockFileError::TooLarge {
+                bytes: declared,
+                limit: MAX_BLOCK_FILE_PAYLOAD,
+            });
+        }
         let checksum: [u8; 32] = header_field(20..52)?
             .try_into()
             .expect("invariant: a 32-byte range");
@@ -290,8 +307,14 @@ impl Chain {
     /// # Errors
     /// I/O errors, and every [`BlockFileError`] of [`from_bytes`](Self::from_bytes).
     pub fn read_from(path: &Path) -> Result<Self, BlockFileError> {
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+        let mut file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        let limit = MAX_BLOCK_FILE_PAYLOAD + HEADER_LEN as u64;
+        if size > limit {
+            return Err(BlockFileError::TooLarge { bytes: size, limit });
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.read_to_end(&mut bytes)?;
         Self::from_bytes(&bytes)
     }
 }
@@ -494,6 +517,12 @@ mod tests {
                 "cut at {cut}"
             );
         }
+        let mut huge = bytes.clone();
+        huge[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            Chain::from_bytes(&huge),
+            Err(BlockFileError::TooLarge { .. })
+        ));
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(matches!(

@@ -1,8 +1,9 @@
 //! `BlockReplayer`: replays blocks in parallel with `unified-scheduler-logic`'s FIFO state
 //! machine, to exactly the state a sequential replay reaches.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ahash::AHashSet;
@@ -54,7 +55,9 @@ pub struct TransactionTiming {
     pub duration: Duration,
 }
 
-/// What replaying one block took.
+/// What replaying one block took. The analysis (critical path, lower bound, efficiency)
+/// is computed on demand from the timings and the block, so the replay does not pay for
+/// it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplayMetrics {
     /// The block's slot.
@@ -63,32 +66,50 @@ pub struct ReplayMetrics {
     pub transactions: usize,
     /// Workers used.
     pub workers: usize,
+    /// Whether the block ran in order on the calling thread (one worker, or too little
+    /// parallelism: see [`MIN_PARALLELISM`]).
+    pub in_order: bool,
     /// Wall time of the block's replay (from the first task to the frozen bank).
     pub wall: Duration,
-    /// The sum of every transaction's own time.
-    pub total_work: Duration,
-    /// The longest chain of conflicting transactions, weighted by their measured times:
-    /// no schedule can be faster.
-    pub critical_path: Duration,
-    /// Per transaction, in block order.
+    /// Per transaction, in block order: when it ran, where, and how long it took (its
+    /// checks, execution and commit).
     pub timings: Vec<TransactionTiming>,
 }
 
 impl ReplayMetrics {
+    /// The sum of every transaction's own time.
+    pub fn total_work(&self) -> Duration {
+        self.timings.iter().map(|timing| timing.duration).sum()
+    }
+
+    /// The longest chain of conflicting transactions of `block` (the block these metrics
+    /// are of), weighted by their measured times: no schedule can be faster.
+    pub fn critical_path(&self, block: &Block) -> Duration {
+        let durations: Vec<Duration> = self.timings.iter().map(|timing| timing.duration).collect();
+        critical_path(
+            block
+                .entries
+                .iter()
+                .flat_map(|entry| &entry.transactions)
+                .map(|transaction| transaction.lock_requests()),
+            &durations,
+        )
+    }
+
     /// The lower bound on the wall time: `max(total work / workers, critical path)`.
-    pub fn lower_bound(&self) -> Duration {
-        let spread = self.total_work / u32::try_from(self.workers.max(1)).unwrap_or(u32::MAX);
-        spread.max(self.critical_path)
+    pub fn lower_bound(&self, block: &Block) -> Duration {
+        let spread = self.total_work() / u32::try_from(self.workers.max(1)).unwrap_or(u32::MAX);
+        spread.max(self.critical_path(block))
     }
 
     /// How close the replay came to the lower bound: `lower bound / wall time` (1.0 is a
     /// perfect schedule with free scheduling).
-    pub fn efficiency(&self) -> f64 {
+    pub fn efficiency(&self, block: &Block) -> f64 {
         let wall = self.wall.as_secs_f64();
         if wall == 0.0 {
             return 1.0;
         }
-        self.lower_bound().as_secs_f64() / wall
+        self.lower_bound(block).as_secs_f64() / wall
     }
 }
 
@@ -196,19 +217,27 @@ impl BlockReplayer {
             self.usage_queues.clear();
         }
         let start = Instant::now();
-        let parallelism = available_parallelism(&transactions);
-        let outcome = if self.num_workers == 1 || parallelism < MIN_PARALLELISM {
+        let in_order =
+            self.num_workers == 1 || available_parallelism(&transactions) < MIN_PARALLELISM;
+        let outcome = if in_order {
             self.execute_in_order(&bank, block, start)
         } else {
             self.execute(&bank, &transactions, start)
         };
         let timings = match outcome {
             Ok(timings) => timings,
-            Err((index, error)) => {
-                return Err(ReplayError::UncommittableTransaction {
-                    slot: block.slot,
-                    signature: *transactions[index].signature(),
-                    error: Box::new(error),
+            Err((index, failure)) => {
+                let signature = *transactions[index].signature();
+                return Err(match failure {
+                    Failure::Error(error) => ReplayError::UncommittableTransaction {
+                        slot: block.slot,
+                        signature,
+                        error: Box::new(error),
+                    },
+                    Failure::Panicked => ReplayError::ExecutionPanicked {
+                        slot: block.slot,
+                        signature,
+                    },
                 });
             }
         };
@@ -221,19 +250,12 @@ impl BlockReplayer {
                 actual,
             });
         }
-        let durations: Vec<Duration> = timings.iter().map(|timing| timing.duration).collect();
         let metrics = ReplayMetrics {
             slot: block.slot,
             transactions: transactions.len(),
             workers: self.num_workers,
+            in_order,
             wall,
-            total_work: durations.iter().sum(),
-            critical_path: critical_path(
-                transactions
-                    .iter()
-                    .map(|transaction| transaction.lock_requests()),
-                &durations,
-            ),
             timings,
         };
         Ok((bank, metrics))
@@ -247,7 +269,7 @@ impl BlockReplayer {
         bank: &Arc<Bank>,
         block: &Block,
         start: Instant,
-    ) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+    ) -> Result<Vec<TransactionTiming>, (usize, Failure)> {
         let config = ProcessingConfig {
             recording: RecordingConfig {
                 transaction_times: true,
@@ -257,29 +279,49 @@ impl BlockReplayer {
         };
         let mut timings = Vec::with_capacity(block.transaction_count());
         for entry in &block.entries {
-            let batch_start = Instant::now() - start;
-            let output = bank.load_and_execute(&self.programs, &entry.transactions, &config);
+            if entry.transactions.is_empty() {
+                continue;
+            }
+            let entry_start = Instant::now();
+            let output = match catch_unwind(AssertUnwindSafe(|| {
+                bank.load_and_execute(&self.programs, &entry.transactions, &config)
+            })) {
+                Ok(output) => output,
+                Err(_) => return Err((timings.len(), Failure::Panicked)),
+            };
             if let Some((offset, error)) = output
                 .results
                 .iter()
                 .enumerate()
                 .find_map(|(offset, result)| result.as_ref().err().map(|e| (offset, e)))
             {
-                return Err((timings.len() + offset, error.clone()));
+                return Err((timings.len() + offset, Failure::Error(error.clone())));
             }
             if bank.commit(&entry.transactions, &output).is_err() {
-                return Err((timings.len(), TransactionError::CommitCancelled));
+                return Err((
+                    timings.len(),
+                    Failure::Error(TransactionError::CommitCancelled),
+                ));
             }
             let times = output
                 .transaction_times
                 .expect("invariant: asked for transaction times");
-            for (begin, duration) in times {
+            // The entry's checks and commit are shared work: spread them evenly, so a
+            // transaction's time means the same as on the parallel path (checks,
+            // execution, commit).
+            let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
+            let shared = entry_start.elapsed().saturating_sub(executed)
+                / u32::try_from(times.len()).unwrap_or(u32::MAX);
+            let mut at = entry_start - start;
+            for (_, duration) in times {
+                let duration = duration + shared;
                 timings.push(TransactionTiming {
                     index: timings.len(),
                     worker: 0,
-                    start: batch_start + begin,
+                    start: at,
                     duration,
                 });
+                at += duration;
             }
         }
         Ok(timings)
@@ -292,22 +334,23 @@ impl BlockReplayer {
         bank: &Arc<Bank>,
         transactions: &[BufferedTransaction],
         start: Instant,
-    ) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+    ) -> Result<Vec<TransactionTiming>, (usize, Failure)> {
         if transactions.is_empty() {
             return Ok(Vec::new());
         }
         let (task_sender, task_receiver) = unbounded::<Task<ReplayTask>>();
         let (runnable_sender, runnable_receiver) = unbounded::<Vec<Task<ReplayTask>>>();
         let (done_sender, done_receiver) = unbounded::<Vec<(Task<ReplayTask>, TaskResult)>>();
-        let failed = AtomicBool::new(false);
+        // The lowest index of a transaction that failed: later ones are skipped (the block
+        // is rejected anyway), earlier ones still run, so the error reported is the first
+        // in block order, as in a sequential replay.
+        let failed_at = AtomicUsize::new(usize::MAX);
         let num_workers = self.num_workers;
-        let count = transactions.len();
         std::thread::scope(|scope| {
             let scheduler = std::thread::Builder::new()
                 .name("replay-scheduler".to_owned())
                 .spawn_scoped(scope, move || {
                     run_scheduler(
-                        count,
                         num_workers,
                         &task_receiver,
                         &runnable_sender,
@@ -318,7 +361,7 @@ impl BlockReplayer {
             for worker in 0..num_workers {
                 let runnable = runnable_receiver.clone();
                 let done = done_sender.clone();
-                let failed = &failed;
+                let failed_at = &failed_at;
                 std::thread::Builder::new()
                     .name(format!("replay-{worker}"))
                     .spawn_scoped(scope, move || {
@@ -328,7 +371,7 @@ impl BlockReplayer {
                             &self.programs,
                             &runnable,
                             &done,
-                            failed,
+                            failed_at,
                             start,
                         );
                     })
@@ -382,9 +425,18 @@ impl BlockReplayer {
 #[derive(Debug)]
 enum TaskResult {
     Ran(TransactionTiming),
-    Failed(TransactionError),
+    Failed(Failure),
     /// Not run: an earlier task failed, so the block is rejected anyway.
     Skipped,
+}
+
+/// Why a transaction of a block could not be replayed.
+#[derive(Debug)]
+enum Failure {
+    /// The bank refused it.
+    Error(TransactionError),
+    /// Its execution panicked (a program bug); nothing of it was committed.
+    Panicked,
 }
 
 /// The scheduler thread: feeds the state machine tasks as they are created, sends runnable
@@ -395,13 +447,15 @@ enum TaskResult {
 /// [`MAX_TASKS_PER_HANDOFF`] at once and answers for them together, which divides the
 /// channel operations and thread wake-ups per task; when few are (a chain), each goes
 /// alone, so nothing waits behind a batch.
+///
+/// It runs until the task channel is closed and every task it received is answered, so a
+/// panic on the thread creating tasks cannot leave it waiting.
 fn run_scheduler(
-    count: usize,
     num_workers: usize,
     tasks: &Receiver<Task<ReplayTask>>,
     runnable: &Sender<Vec<Task<ReplayTask>>>,
     done: &Receiver<Vec<(Task<ReplayTask>, TaskResult)>>,
-) -> Result<Vec<TransactionTiming>, (usize, TransactionError)> {
+) -> Result<Vec<TransactionTiming>, (usize, Failure)> {
     // SAFETY: this thread was spawned for this block and creates no other machine for
     // `ReplayTask`; the usage queues it receives come from the replayer's cache, which
     // `BlockReplayer::replay` (taking `&mut self`) lends to one block, hence to one state
@@ -415,8 +469,9 @@ fn run_scheduler(
             None,
         )
     };
-    let mut timings: Vec<Option<TransactionTiming>> = vec![None; count];
-    let mut first_failure: Option<(usize, TransactionError)> = None;
+    let mut timings: Vec<Option<TransactionTiming>> = Vec::new();
+    let mut first_failure: Option<(usize, Failure)> = None;
+    let mut received = 0;
     let mut handled = 0;
     let mut tasks_open = true;
     let mut ready: Vec<Task<ReplayTask>> = Vec::new();
@@ -428,7 +483,12 @@ fn run_scheduler(
             *handled += 1;
             let index = task.payload().index;
             match result {
-                TaskResult::Ran(timing) => timings[index] = Some(timing),
+                TaskResult::Ran(timing) => {
+                    if timings.len() <= index {
+                        timings.resize(index + 1, None);
+                    }
+                    timings[index] = Some(timing);
+                }
                 TaskResult::Failed(error) => {
                     if first_failure
                         .as_ref()
@@ -441,7 +501,7 @@ fn run_scheduler(
             }
         }
     };
-    while handled < count {
+    while tasks_open || handled < received {
         // Take everything waiting without blocking: answers first (they unblock others),
         // then new tasks (a bounded bite, so answers are not left waiting).
         let mut progressed = false;
@@ -454,6 +514,7 @@ fn run_scheduler(
                 match tasks.try_recv() {
                     Ok(task) => {
                         progressed = true;
+                        received += 1;
                         ready.extend(machine.schedule_task(task));
                     }
                     Err(TryRecvError::Empty) => break,
@@ -468,7 +529,7 @@ fn run_scheduler(
             ready.push(task);
         }
         hand_out(runnable, &mut ready, num_workers);
-        if progressed || handled == count {
+        if progressed || (!tasks_open && handled == received) {
             continue;
         }
         // Nothing waiting: sleep until a worker answers or a task arrives.
@@ -479,7 +540,10 @@ fn run_scheduler(
                     Err(_) => panic!("invariant: the replay workers outlive the block's scheduler"),
                 },
                 recv(tasks) -> task => match task {
-                    Ok(task) => ready.extend(machine.schedule_task(task)),
+                    Ok(task) => {
+                        received += 1;
+                        ready.extend(machine.schedule_task(task));
+                    }
                     Err(_) => tasks_open = false,
                 },
             }
@@ -501,6 +565,7 @@ fn run_scheduler(
     if let Some(failure) = first_failure {
         return Err(failure);
     }
+    timings.resize(received, None);
     Ok(timings
         .into_iter()
         .map(|timing| timing.expect("invariant: every task ran when none failed"))
@@ -538,14 +603,14 @@ fn run_worker(
     programs: &ProgramRegistry,
     runnable: &Receiver<Vec<Task<ReplayTask>>>,
     done: &Sender<Vec<(Task<ReplayTask>, TaskResult)>>,
-    failed: &AtomicBool,
+    failed_at: &AtomicUsize,
     block_start: Instant,
 ) {
     for tasks in runnable {
         let answers: Vec<(Task<ReplayTask>, TaskResult)> = tasks
             .into_iter()
             .map(|task| {
-                let result = run_task(worker, bank, programs, &task, failed, block_start);
+                let result = run_task(worker, bank, programs, &task, failed_at, block_start);
                 (task, result)
             })
             .collect();
@@ -555,36 +620,47 @@ fn run_worker(
     }
 }
 
+/// Runs one task's transaction; a panic in it (a program bug) is caught and reported, so
+/// the task still goes back to the scheduler and nothing waits for it forever.
 fn run_task(
     worker: usize,
     bank: &Bank,
     programs: &ProgramRegistry,
     task: &Task<ReplayTask>,
-    failed: &AtomicBool,
+    failed_at: &AtomicUsize,
     block_start: Instant,
 ) -> TaskResult {
-    if failed.load(Ordering::Relaxed) {
+    let index = task.payload().index;
+    if index > failed_at.load(Ordering::Relaxed) {
         return TaskResult::Skipped;
     }
+    let fail = |failure: Failure| {
+        failed_at.fetch_min(index, Ordering::Relaxed);
+        TaskResult::Failed(failure)
+    };
     let started = Instant::now();
     let batch = std::slice::from_ref(&task.payload().transaction);
-    let output = bank.load_and_execute(programs, batch, &ProcessingConfig::default());
-    match &output.results[0] {
-        Err(error) => {
-            failed.store(true, Ordering::Relaxed);
-            TaskResult::Failed(error.clone())
+    let output = match catch_unwind(AssertUnwindSafe(|| {
+        bank.load_and_execute(programs, batch, &ProcessingConfig::default())
+    })) {
+        Ok(output) => output,
+        Err(_) => {
+            log::error!("replay of transaction {index} panicked");
+            return fail(Failure::Panicked);
         }
+    };
+    match &output.results[0] {
+        Err(error) => fail(Failure::Error(error.clone())),
         Ok(_) => match bank.commit(batch, &output) {
             Ok(_) => TaskResult::Ran(TransactionTiming {
-                index: task.payload().index,
+                index,
                 worker,
                 start: started - block_start,
                 duration: started.elapsed(),
             }),
             Err(error) => {
-                failed.store(true, Ordering::Relaxed);
                 log::error!("replay commit refused: {error}");
-                TaskResult::Failed(TransactionError::CommitCancelled)
+                fail(Failure::Error(TransactionError::CommitCancelled))
             }
         },
     }

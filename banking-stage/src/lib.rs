@@ -122,7 +122,9 @@ pub mod workload;
 
 pub use bank::{Bank, BankConfig, BankError, CommitSummary};
 pub use block::{Block, Entry, WorkingSlot};
-pub use block_file::{BLOCK_FILE_MAGIC, BLOCK_FILE_VERSION, BlockFileError, Chain};
+pub use block_file::{
+    BLOCK_FILE_MAGIC, BLOCK_FILE_VERSION, BlockFileError, Chain, MAX_BLOCK_FILE_PAYLOAD,
+};
 pub use block_replayer::{
     BlockReplayer, MAX_CACHED_USAGE_QUEUES, MAX_TASKS_PER_HANDOFF, MIN_PARALLELISM, ReplayMetrics,
     ReplayTask, TransactionTiming, available_parallelism,
@@ -152,7 +154,7 @@ pub use prio_graph_scheduler::{
 };
 pub use scheduler::{Scheduler, SchedulingSummary};
 pub use scheduler_controller::screen;
-pub use sequential_replay::{ReplayError, replay_sequentially};
+pub use sequential_replay::{ReplayError, prepare_block, replay_sequentially};
 pub use status_cache::StatusCache;
 pub use trace::{TraceSlice, TraceWhat, chrome_trace_json, replay_trace};
 pub use transaction_container::{Inserted, TransactionContainer, TransactionId};

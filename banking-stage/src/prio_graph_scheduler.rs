@@ -126,6 +126,12 @@ impl PrioGraphScheduler {
 
     /// Moves each hot account's best parked transactions back into the container.
     fn unpark(&mut self, container: &mut TransactionContainer<BufferedTransaction>) {
+        // An account stays stuck only while a worker holds it: once nothing in flight
+        // locks it, no completion would ever free it, so it is free now.
+        let locks = &self.locks;
+        self.stuck.retain(|account| {
+            locks.write_lock(account).is_some() || !locks.read_lock_threads(account).is_empty()
+        });
         // Enough to fill the window; a stuck account's parked transactions stay parked
         // (its best ones are already in the container, returned from the last window).
         let limit = self.look_ahead_window;

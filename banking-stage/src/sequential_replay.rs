@@ -46,6 +46,15 @@ pub enum ReplayError {
         /// The repeated signature.
         signature: Signature,
     },
+    /// A transaction's execution panicked (a program bug): the block cannot be replayed
+    /// here; nothing of that transaction was committed.
+    #[error("slot {slot}: executing transaction {signature} panicked")]
+    ExecutionPanicked {
+        /// The block's slot.
+        slot: Slot,
+        /// The transaction's first signature.
+        signature: Signature,
+    },
     /// The replayed bank hash differs from the block's.
     #[error("slot {slot}: replayed bank hash {actual} differs from the block's {declared}")]
     HashMismatch {
@@ -112,9 +121,15 @@ pub fn replay_sequentially(
     Ok(parent)
 }
 
-/// The checks that need no execution, then the block's bank: the block builds on
+/// The checks a block needs before anything of it runs, then its bank: the block builds on
 /// `parent`, lists no signature twice, and holds no signature already committed.
-pub(crate) fn prepare_block(
+/// `transactions` are the block's transactions in order. Both replayers start here; a
+/// caller building its own replayer can too.
+///
+/// # Errors
+/// [`ReplayError::ParentMismatch`], [`ReplayError::DuplicateSignature`],
+/// [`ReplayError::UncommittableTransaction`] (already processed), or the bank's error.
+pub fn prepare_block(
     parent: &Arc<Bank>,
     block: &Block,
     transactions: &[BufferedTransaction],

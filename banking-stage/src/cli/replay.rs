@@ -23,7 +23,7 @@ pub(crate) struct ReplayArgs {
     sequential: bool,
     /// Write a Chrome trace-event JSON of the parallel replay (open it in Perfetto or
     /// chrome://tracing): one track per worker, one slice per transaction.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sequential")]
     trace: Option<PathBuf>,
 }
 
@@ -98,8 +98,8 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
             sequential.as_secs_f64() * 1e3,
             metrics.wall.as_secs_f64() * 1e3,
             sequential.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9),
-            metrics.lower_bound().as_secs_f64() * 1e3,
-            metrics.efficiency(),
+            metrics.lower_bound(block).as_secs_f64() * 1e3,
+            metrics.efficiency(block),
             block.bank_hash
         );
         all_metrics.push(metrics);
@@ -109,7 +109,8 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
     let parallel: f64 = all_metrics.iter().map(|m| m.wall.as_secs_f64()).sum();
     let bound: f64 = all_metrics
         .iter()
-        .map(|m| m.lower_bound().as_secs_f64())
+        .zip(&chain.blocks)
+        .map(|(metrics, block)| metrics.lower_bound(block).as_secs_f64())
         .sum();
     println!(
         "total: {} workers, sequential {:.1} ms, parallel {:.1} ms ({:.2}x), lower bound {:.1} ms, \

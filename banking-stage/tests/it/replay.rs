@@ -99,9 +99,29 @@ fn parallel_replay_reaches_the_leaders_hashes() {
                 for (block, metrics) in blocks.iter().zip(&metrics) {
                     assert_eq!(metrics.transactions, block.transaction_count());
                     assert_eq!(metrics.timings.len(), block.transaction_count());
-                    assert!(metrics.critical_path <= metrics.total_work);
-                    assert!(metrics.lower_bound() >= metrics.critical_path);
                     assert!(metrics.timings.iter().all(|timing| timing.worker < workers));
+                    let indexes: Vec<usize> =
+                        metrics.timings.iter().map(|timing| timing.index).collect();
+                    assert_eq!(indexes, (0..block.transaction_count()).collect::<Vec<_>>());
+                    // The critical path is at least the longest transaction; a block with
+                    // conflicts on one account has a path longer than that.
+                    let longest = metrics.timings.iter().map(|t| t.duration).max().unwrap();
+                    assert!(metrics.critical_path(block) >= longest);
+                    let transactions: Vec<_> = block
+                        .entries
+                        .iter()
+                        .flat_map(|entry| entry.transactions.iter().cloned())
+                        .collect();
+                    let parallelism = banking_stage::available_parallelism(&transactions);
+                    if pattern == ConflictPattern::Chain {
+                        // Two chains here: transfers on one account, bench work on another.
+                        assert!(parallelism < 3.0, "{parallelism}");
+                    } else if pattern == ConflictPattern::None {
+                        assert!(parallelism > 10.0, "{parallelism}");
+                    }
+                    if workers == 1 {
+                        assert!(metrics.in_order);
+                    }
                 }
             }
         }
@@ -338,5 +358,114 @@ mod property {
             prop_assert_eq!(metrics.transactions, block.transaction_count());
             prop_assert_eq!(replayer.usage_queues_in_use(), 0);
         }
+    }
+}
+
+/// A block holding `bad` in place of its `at`-th transaction (so it cannot be replayed),
+/// as every replayer must report it: the first failure in block order.
+fn block_with_uncommittable(
+    blocks: &[Block],
+    at: usize,
+    bad: Arc<sdk_lite::SanitizedTransaction>,
+) -> Block {
+    let mut block = blocks[0].clone();
+    let mut index = 0;
+    for entry in &mut block.entries {
+        for transaction in &mut entry.transactions {
+            if index == at {
+                *transaction = Arc::clone(&bad);
+            }
+            index += 1;
+        }
+    }
+    block
+}
+
+/// A transaction whose fee payer does not exist: it can never be committed.
+fn unpayable(recipient: &sdk_lite::Pubkey) -> Arc<sdk_lite::SanitizedTransaction> {
+    let payer = sdk_lite::Pubkey::new_unique();
+    let message = sdk_lite::Message::new(
+        &[svm_lite::system_program::instruction::transfer(
+            &payer, recipient, 1,
+        )],
+        Some(&payer),
+        Bank::first_blockhash(),
+    );
+    Arc::new(
+        sdk_lite::SanitizedTransaction::try_new(
+            sdk_lite::Transaction::new_with_placeholder_signatures(message),
+        )
+        .unwrap(),
+    )
+}
+
+#[test]
+fn the_first_failure_in_block_order_is_reported_as_in_a_sequential_replay() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::Uniform { accounts: 8 }, 12);
+    let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let count = blocks[0].transaction_count();
+    // Two uncommittable transactions: one early, one at the very end.
+    let early = unpayable(&sdk_lite::Pubkey::new_unique());
+    let mut block = block_with_uncommittable(&blocks, 5, Arc::clone(&early));
+    let late = unpayable(&sdk_lite::Pubkey::new_unique());
+    block = block_with_uncommittable(std::slice::from_ref(&block), count - 1, late);
+    let expected =
+        match replay_sequentially(genesis(&workload), &programs, std::slice::from_ref(&block)) {
+            Err(ReplayError::UncommittableTransaction { signature, .. }) => signature,
+            other => panic!("sequential: {other:?}"),
+        };
+    assert_eq!(expected, *early.signature());
+    for workers in [2, 4, 8] {
+        for _ in 0..5 {
+            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+            match replayer.replay(&genesis(&workload), &block) {
+                Err(ReplayError::UncommittableTransaction { signature, .. }) => {
+                    assert_eq!(signature, expected, "{workers} workers");
+                }
+                other => panic!("{workers} workers: {other:?}"),
+            }
+            assert_eq!(replayer.usage_queues_in_use(), 0);
+        }
+    }
+}
+
+/// A program with a bug: it panics.
+struct PanickingProgram;
+
+impl svm_lite::Program for PanickingProgram {
+    fn execute(
+        &self,
+        _context: &mut svm_lite::InstructionContext<'_>,
+    ) -> Result<(), sdk_lite::InstructionError> {
+        panic!("a program bug (on purpose, in a test)");
+    }
+}
+
+#[test]
+fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
+    let workload = workload(ConflictPattern::None, 13);
+    let blocks = produce(
+        &workload,
+        SchedulerKind::Greedy,
+        &Arc::new(ProgramRegistry::with_builtins()),
+    );
+    // The replaying node's build of the bench program panics.
+    let mut registry = ProgramRegistry::with_builtins();
+    registry.register(
+        svm_lite::bench_program::BENCH_PROGRAM_ID,
+        Arc::new(PanickingProgram),
+    );
+    let programs = Arc::new(registry);
+    for workers in [1, 2, 4] {
+        let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+        let error = replayer
+            .replay(&genesis(&workload), &blocks[0])
+            .unwrap_err();
+        assert!(
+            matches!(error, ReplayError::ExecutionPanicked { slot: 1, .. }),
+            "{error}"
+        );
+        assert_eq!(replayer.usage_queues_in_use(), 0, "nothing is left waiting");
     }
 }

@@ -205,7 +205,7 @@ fn measure(
         let start = Instant::now();
         let (bank, metrics) = replayer.replay(&parent, block).expect("the block replays");
         replay.push(start.elapsed());
-        efficiency.push(metrics.efficiency());
+        efficiency.push(metrics.efficiency(block));
         hashes_match &= bank.hash() == Some(block.bank_hash);
     }
     efficiency.sort_by(f64::total_cmp);
