@@ -607,17 +607,104 @@ fn run_worker(
     block_start: Instant,
 ) {
     for tasks in runnable {
-        let answers: Vec<(Task<ReplayTask>, TaskResult)> = tasks
+        let answers = run_handoff(worker, bank, programs, tasks, failed_at, block_start);
+        if done.send(answers).is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs a handoff's tasks as one `svm-lite` batch with one commit. They were all runnable
+/// at the same moment, so no two of them conflict: running them together is the same as
+/// running them one by one, with one check, one account loader and one commit for all
+/// instead of one each. A panic falls back to one at a time, to name the transaction.
+fn run_handoff(
+    worker: usize,
+    bank: &Bank,
+    programs: &ProgramRegistry,
+    tasks: Vec<Task<ReplayTask>>,
+    failed_at: &AtomicUsize,
+    block_start: Instant,
+) -> Vec<(Task<ReplayTask>, TaskResult)> {
+    if tasks.len() == 1 {
+        return tasks
             .into_iter()
             .map(|task| {
                 let result = run_task(worker, bank, programs, &task, failed_at, block_start);
                 (task, result)
             })
             .collect();
-        if done.send(answers).is_err() {
-            return;
-        }
     }
+    let failed = failed_at.load(Ordering::Relaxed);
+    let (run, skipped): (Vec<_>, Vec<_>) = tasks
+        .into_iter()
+        .partition(|task| task.payload().index <= failed);
+    let mut answers: Vec<(Task<ReplayTask>, TaskResult)> = skipped
+        .into_iter()
+        .map(|task| (task, TaskResult::Skipped))
+        .collect();
+    if run.is_empty() {
+        return answers;
+    }
+    let batch: Vec<BufferedTransaction> = run
+        .iter()
+        .map(|task| Arc::clone(&task.payload().transaction))
+        .collect();
+    let config = ProcessingConfig {
+        recording: RecordingConfig {
+            transaction_times: true,
+            ..RecordingConfig::default()
+        },
+        error_metrics: None,
+    };
+    let started = Instant::now();
+    let Ok(output) = catch_unwind(AssertUnwindSafe(|| {
+        bank.load_and_execute(programs, &batch, &config)
+    })) else {
+        // Nothing was committed: run them one at a time to find the one that panics.
+        answers.extend(run.into_iter().map(|task| {
+            let result = run_task(worker, bank, programs, &task, failed_at, block_start);
+            (task, result)
+        }));
+        return answers;
+    };
+    let fail = |index: usize, failure: Failure| {
+        failed_at.fetch_min(index, Ordering::Relaxed);
+        TaskResult::Failed(failure)
+    };
+    if let Err(error) = bank.commit(&batch, &output) {
+        log::error!("replay commit refused: {error}");
+        answers.extend(run.into_iter().map(|task| {
+            let index = task.payload().index;
+            (
+                task,
+                fail(index, Failure::Error(TransactionError::CommitCancelled)),
+            )
+        }));
+        return answers;
+    }
+    let times = output
+        .transaction_times
+        .unwrap_or_else(|| vec![(Duration::ZERO, Duration::ZERO); batch.len()]);
+    // The batch's check and commit are shared work: spread them evenly.
+    let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
+    let shared = started.elapsed().saturating_sub(executed)
+        / u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
+    let base = started - block_start;
+    for ((task, result), (begin, duration)) in run.into_iter().zip(&output.results).zip(times) {
+        let index = task.payload().index;
+        let answer = match result {
+            Ok(_) => TaskResult::Ran(TransactionTiming {
+                index,
+                worker,
+                start: base + begin,
+                duration: duration + shared,
+            }),
+            Err(error) => fail(index, Failure::Error(error.clone())),
+        };
+        answers.push((task, answer));
+    }
+    answers
 }
 
 /// Runs one task's transaction; a panic in it (a program bug) is caught and reported, so
