@@ -10,6 +10,18 @@
 // Printing the report is this program's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// `println!` that ends the program quietly when its output is gone (a closed pipe, as
+/// in `banking-stage | head`), instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            // 128 + SIGPIPE: what a shell reports for a program a closed pipe stopped.
+            std::process::exit(141);
+        }
+    }};
+}
+
 mod cli;
 
 use std::io::IsTerminal;
@@ -181,7 +193,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
         max_slots: args.slots,
         ..PipelineConfig::default()
     };
-    println!(
+    out!(
         "workload: {} transactions, pattern {}, mix {}/{}/{}/{}/{} (transfer/bench/nonce/failing/bad), \
          {} units per bench, seed {}",
         args.transactions,
@@ -202,7 +214,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
         BankConfig::default(),
     )?);
     genesis.freeze();
-    println!(
+    out!(
         "pipeline: {} workers, {:?} scheduler, {} ms slots, block limit {} units",
         config.num_workers,
         config.scheduler,
@@ -228,7 +240,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
             progress.suspend(|| {
                 print_slot(slot);
                 if args.report {
-                    println!("{slot}");
+                    out!("{slot}");
                 }
             });
             progress.inc(slot.committed + slot.dropped.total());
@@ -239,13 +251,13 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
     print_totals(&output, elapsed, genesis_lamports);
     let not_received = args.transactions as u64 - output.received();
     if not_received > 0 {
-        println!(
+        out!(
             "not received: {not_received} transactions were still on the input channel when the run stopped"
         );
     }
 
     if output.leftover_account_locks != 0 {
-        println!(
+        out!(
             "LOCK LEAK: {} accounts still locked",
             output.leftover_account_locks
         );
@@ -253,7 +265,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
     }
     if let Some(path) = &args.trace {
         cli::trace::write_trace(path, &output.trace, config.num_workers)?;
-        println!("trace: {} slices to {}", output.trace.len(), path.display());
+        out!("trace: {} slices to {}", output.trace.len(), path.display());
     }
     if let Some(path) = out {
         let chain = Chain {
@@ -262,7 +274,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
             blocks: output.blocks.clone(),
         };
         chain.write_to(path)?;
-        println!(
+        out!(
             "wrote {} blocks ({} transactions) to {}",
             chain.blocks.len(),
             output.committed(),
@@ -279,7 +291,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
     match replay_sequentially(fresh, &programs, &output.blocks) {
         Ok(bank) => {
             let replayed = bank.hash().unwrap_or_default();
-            println!(
+            out!(
                 "verify: sequential replay of {} blocks in {:.1} ms gives bank hash {replayed}: {}",
                 output.blocks.len(),
                 replay_start.elapsed().as_secs_f64() * 1e3,
@@ -296,7 +308,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
             })
         }
         Err(error) => {
-            println!("verify: sequential replay FAILED: {error}");
+            out!("verify: sequential replay FAILED: {error}");
             Ok(ExitCode::FAILURE)
         }
     }
@@ -316,7 +328,7 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 }
 
 fn print_header() {
-    println!(
+    out!(
         "{:>5} {:>7} {:>7} {:>6} {:>7} {:>7} {:>8} {:>6} {:>6} {:>6} {:>7}  {:<15} bank hash",
         "slot",
         "recv",
@@ -344,7 +356,7 @@ fn print_slot(slot: &SlotMetrics) {
         }
     };
     let hash = slot.bank_hash.to_string();
-    println!(
+    out!(
         "{:>5} {:>7} {:>7} {:>6} {:>7} {:>7} {:>8.2} {:>6.1} {:>6.1} {:>6.1} {:>7.1}  {:<15} {}",
         slot.slot,
         slot.received,
@@ -374,7 +386,7 @@ fn print_totals(output: &PipelineOutput, elapsed: Duration, genesis_lamports: u6
     let succeeded: u64 = output.slots.iter().map(|slot| slot.succeeded).sum();
     let units: u64 = output.slots.iter().map(|slot| slot.compute_units).sum();
     let seconds = elapsed.as_secs_f64().max(1e-9);
-    println!(
+    out!(
         "totals: {} received, {committed} committed ({succeeded} succeeded, {} failed), \
          {} dropped, {} still buffered, in {} slots and {:.1} ms",
         output.received(),
@@ -384,8 +396,8 @@ fn print_totals(output: &PipelineOutput, elapsed: Duration, genesis_lamports: u6
         output.slots.len(),
         seconds * 1e3
     );
-    println!("dropped by reason: {}", output.dropped());
-    println!(
+    out!("dropped by reason: {}", output.dropped());
+    out!(
         "throughput: {:.0} committed transactions/s, {:.1} M compute units/s",
         committed as f64 / seconds,
         units as f64 / seconds / 1e6
@@ -398,7 +410,7 @@ fn print_totals(output: &PipelineOutput, elapsed: Duration, genesis_lamports: u6
         .map(|(_, account)| account.lamports())
         .sum();
     let fees: u64 = output.slots.iter().map(|slot| slot.fees).sum();
-    println!(
+    out!(
         "lamports: {} in accounts + {fees} in fees = {} (genesis {genesis_lamports}): {}",
         accounts,
         accounts + fees,

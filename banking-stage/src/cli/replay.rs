@@ -40,7 +40,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
         .iter()
         .map(|block| block.transaction_count())
         .sum();
-    println!(
+    out!(
         "{}: {} blocks, {} transactions, {} genesis accounts",
         args.file.display(),
         chain.blocks.len(),
@@ -56,7 +56,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
         match replay_sequentially(Arc::clone(&bank), &programs, std::slice::from_ref(block)) {
             Ok(next) => bank = next,
             Err(error) => {
-                println!("sequential replay FAILED: {error}");
+                out!("sequential replay FAILED: {error}");
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -64,7 +64,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
     }
     if args.sequential {
         for (block, time) in chain.blocks.iter().zip(&sequential_times) {
-            println!(
+            out!(
                 "slot {:>5}: {:>6} transactions in {:>8.2} ms sequentially, hash {}",
                 block.slot,
                 block.transaction_count(),
@@ -72,26 +72,32 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
                 block.bank_hash
             );
         }
-        println!("all {} block hashes match", chain.blocks.len());
+        out!("all {} block hashes match", chain.blocks.len());
         return Ok(ExitCode::SUCCESS);
     }
 
     let mut replayer = BlockReplayer::new(args.workers, Arc::clone(&programs));
     let mut bank = genesis()?;
     let mut all_metrics: Vec<ReplayMetrics> = Vec::with_capacity(chain.blocks.len());
-    println!(
+    out!(
         "{:>5} {:>7} {:>10} {:>10} {:>8} {:>10} {:>10}  hash",
-        "slot", "txs", "seq ms", "par ms", "speed-up", "bound ms", "efficiency"
+        "slot",
+        "txs",
+        "seq ms",
+        "par ms",
+        "speed-up",
+        "bound ms",
+        "efficiency"
     );
     for (block, sequential) in chain.blocks.iter().zip(&sequential_times) {
         let (next, metrics) = match replayer.replay(&bank, block) {
             Ok(result) => result,
             Err(error) => {
-                println!("parallel replay FAILED: {error}");
+                out!("parallel replay FAILED: {error}");
                 return Ok(ExitCode::FAILURE);
             }
         };
-        println!(
+        out!(
             "{:>5} {:>7} {:>10.2} {:>10.2} {:>7.2}x {:>10.2} {:>10.2}  matches {}",
             block.slot,
             metrics.transactions,
@@ -112,7 +118,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
         .zip(&chain.blocks)
         .map(|(metrics, block)| metrics.lower_bound(block).as_secs_f64())
         .sum();
-    println!(
+    out!(
         "total: {} workers, sequential {:.1} ms, parallel {:.1} ms ({:.2}x), lower bound {:.1} ms, \
          efficiency {:.2}; every bank hash matches the file's",
         args.workers,
@@ -125,7 +131,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
     if let Some(path) = &args.trace {
         let slices = banking_stage::replay_trace(&chain.blocks, &all_metrics);
         super::trace::write_trace(path, &slices, args.workers)?;
-        println!("trace: {}", path.display());
+        out!("trace: {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
