@@ -7,7 +7,10 @@ use dashmap::DashMap;
 use log::debug;
 use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
 
-use crate::error::StoreError;
+use std::path::Path;
+
+use crate::durable::{DurableError, DurableLog, OpenOptions, Recovered};
+use crate::error::{OpenError, StoreError};
 use crate::lt_hash::LtHash;
 
 /// A slot number: slots are committed in ascending order.
@@ -41,6 +44,8 @@ pub struct AccountsDb {
     /// Held for the whole of a commit: commits are serialized, and the hash always
     /// matches the accounts once a commit returns.
     committed: Mutex<CommitState>,
+    /// The durable backend, if the store was opened on a directory.
+    durable: Option<Mutex<DurableLog>>,
 }
 
 #[derive(Debug)]
@@ -76,7 +81,69 @@ impl AccountsDb {
         Ok(Self {
             accounts: map,
             committed: Mutex::new(CommitState { slot: 0, lt_hash }),
+            durable: None,
         })
+    }
+
+    /// Opens the durable store in `dir`: recovers the state of its last committed slot, or,
+    /// for a new directory, stores `genesis()` and commits it as slot 0. Later
+    /// [`store`](Self::store) calls are buffered in the log, and
+    /// [`commit_slot`](Self::commit_slot) makes a slot durable.
+    ///
+    /// # Errors
+    /// [`OpenError::Durable`]: I/O, a directory that is not a store or is newer,
+    /// corruption before the last commit, or recovered accounts that do not match the last
+    /// commit's state hash. [`OpenError::Store`]: a genesis that lists a key twice.
+    pub fn open(
+        dir: &Path,
+        genesis: impl FnOnce() -> Vec<(Pubkey, AccountSharedData)>,
+        options: OpenOptions,
+    ) -> Result<(Self, Recovered), OpenError> {
+        let (mut log, recovered) = DurableLog::open(dir, options)?;
+        let Some((slot, expected)) = recovered.last_commit else {
+            let genesis = genesis();
+            let mut store = Self::new_with_genesis(genesis.iter().cloned())?;
+            log.append(0, &genesis);
+            log.commit(0, &store.state_hash())?;
+            store.durable = Some(Mutex::new(log));
+            return Ok((store, recovered));
+        };
+        let mut store = Self::new_with_genesis(recovered.accounts.iter().cloned())?;
+        store.commit_state().slot = slot;
+        let actual = store.state_hash();
+        if actual != expected {
+            return Err(DurableError::StateHashMismatch {
+                slot,
+                expected,
+                actual,
+            }
+            .into());
+        }
+        store.durable = Some(Mutex::new(log));
+        Ok((store, recovered))
+    }
+
+    /// Makes everything stored up to now durable as slot `slot` (the durable backend);
+    /// does nothing for an in-memory store.
+    ///
+    /// # Errors
+    /// The backend's error; the slot is then not durable (a reopen recovers the previous
+    /// one), and the next successful commit includes its accounts.
+    pub fn commit_slot(&self, slot: Slot) -> Result<(), DurableError> {
+        let Some(durable) = &self.durable else {
+            return Ok(());
+        };
+        let committed = self.commit_state();
+        let state_hash = committed.lt_hash.checksum();
+        durable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .commit(slot, &state_hash)
+    }
+
+    /// Whether the store has a durable backend.
+    pub fn is_durable(&self) -> bool {
+        self.durable.is_some()
     }
 
     /// The account stored under `pubkey`, if any (an account with 0 lamports is absent).
@@ -151,6 +218,12 @@ impl AccountsDb {
             } else {
                 self.accounts.insert(*pubkey, account.clone());
             }
+        }
+        if let Some(durable) = &self.durable {
+            durable
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .append(slot, accounts);
         }
         committed.lt_hash.mix_in(&delta);
         committed.slot = slot;

@@ -21,3 +21,14 @@ pub enum StoreError {
     #[error("genesis lists account {0} twice")]
     DuplicateGenesisAccount(Pubkey),
 }
+
+/// Why [`AccountsDb::open`](crate::AccountsDb::open) failed.
+#[derive(Debug, Error)]
+pub enum OpenError {
+    /// The durable backend refused.
+    #[error(transparent)]
+    Durable(#[from] crate::durable::DurableError),
+    /// The genesis (for a new store) or the recovered accounts are invalid.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -22,6 +22,14 @@
 //!   accepted (SIMD-83): the batch runs in order on one worker.
 //! * [`validate_account_locks`]: the lock-list check before any lock is taken: at most
 //!   `MAX_TX_ACCOUNT_LOCKS` keys, no key twice.
+//! * [`durable`]: the durable backend behind the same store. [`AccountsDb::open`] recovers
+//!   a directory (or starts it from a genesis); [`store`](AccountsDb::store) also buffers
+//!   records in an append-only log, and [`AccountsDb::commit_slot`] makes a slot durable:
+//!   its records, `fsync`, a commit record with the state hash, `fsync`. At open, what
+//!   follows the last complete commit (a crash mid-slot) is discarded and reported; damage
+//!   before it is a typed error naming the file and offset. The module doc has the format
+//!   and the recovery rules; failpoints (the `failpoints` feature) and a SIGKILL test check
+//!   that a failure at any point loses nothing committed.
 //!
 //! # Guarantees
 //! * A load returns an account exactly as one commit left it (never torn).
@@ -30,6 +38,9 @@
 //!   what a reader without locks may observe).
 //! * After each commit, `lt_hash()` equals the hash recomputed from scratch.
 //! * Lock counts never go negative; an unlock without a lock is a bug and panics.
+//! * A durable store reopens to exactly the state of its last committed slot: never a
+//!   half-applied slot, never an older one (a commit that failed leaves its accounts for
+//!   the next commit to write).
 //!
 //! # Costs
 //! A load is one shard read-lock and an `Arc` clone. A commit hashes each written account
@@ -44,13 +55,14 @@
 
 mod account_locks;
 mod accounts_db;
+pub mod durable;
 mod error;
 mod lt_hash;
 mod validate;
 
 pub use account_locks::AccountLocks;
 pub use accounts_db::{AccountsDb, Slot};
-pub use error::StoreError;
+pub use error::{OpenError, StoreError};
 pub use lt_hash::{LT_HASH_LANES, LtHash};
 pub use validate::{
     DUPLICATE_CHECK_HASH_SET_THRESHOLD, has_duplicates_by_hash_set, has_duplicates_by_pairs,

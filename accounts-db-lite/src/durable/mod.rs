@@ -1,0 +1,96 @@
+//! The durable backend: an append-only log of account records and slot commit records in
+//! a versioned directory, from which the store is rebuilt at open.
+//!
+//! # Layout
+//! ```text
+//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 1\n"
+//! DIR/segment-000000.log     records, appended
+//! ```
+//! A record is `magic (u32) | kind (u8) | payload length (u32) | payload | checksum (the
+//! first 8 bytes of blake3 over kind, length and payload)`, all little-endian. An account
+//! record carries the key, the slot that wrote it, lamports, owner, the executable flag
+//! and the data; a commit record carries a slot and the state hash after it.
+//!
+//! # Commit protocol
+//! A slot's account records are written, then made durable (`fsync`), then the slot's
+//! commit record is written and made durable. So a commit record on disk always follows
+//! every record of its slot on disk.
+//!
+//! # Recovery
+//! At open the log is read from the start: account records are held until the next commit
+//! record, which applies them (last write wins; a zero-lamport record deletes). What
+//! follows the last complete commit record is a *torn tail* (a crash mid-slot): it is
+//! discarded and reported, and the file is truncated there, never half applied. A record
+//! that fails its checksum or does not parse *before* the last complete commit record is
+//! corruption: opening fails naming the file and offset, unless the caller asks to
+//! truncate to the last good commit. The recovered accounts' lattice hash must equal the
+//! last commit record's state hash, or opening fails.
+//!
+//! # Not yet
+//! Segment rolling and compaction (rewriting superseded records), and the pipeline's
+//! `--ledger` flag.
+
+pub(crate) mod failpoint;
+mod format;
+mod log;
+mod record;
+
+pub use failpoint::FAILPOINTS;
+#[cfg(feature = "failpoints")]
+pub use failpoint::{arm, disarm_all};
+pub use format::{FORMAT_FILE, FORMAT_VERSION};
+pub use log::{DurableLog, OpenOptions, Recovered, TornTail};
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why the durable store could not be opened or written.
+#[derive(Debug, Error)]
+pub enum DurableError {
+    /// A file operation failed.
+    #[error("{operation} {path}: {source}")]
+    Io {
+        /// What was being done.
+        operation: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The directory holds something that is not this store.
+    #[error("{0} is not an accounts-db-lite durable store (its FORMAT file does not say so)")]
+    NotAStore(PathBuf),
+    /// The directory was written by a newer format.
+    #[error("{path} is format version {found}; this program reads version {supported} and older")]
+    NewerFormat {
+        /// The directory.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The newest version this program reads.
+        supported: u32,
+    },
+    /// A record before the last complete commit is damaged.
+    #[error("corrupted record in {path} at offset {offset}: {reason}")]
+    Corrupted {
+        /// The segment file.
+        path: PathBuf,
+        /// Where the damaged record starts.
+        offset: u64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The recovered accounts do not hash to the state hash of the last commit.
+    #[error(
+        "recovered state hash {actual} differs from the last commit's {expected} (slot {slot})"
+    )]
+    StateHashMismatch {
+        /// The last committed slot.
+        slot: u64,
+        /// The commit record's state hash.
+        expected: sdk_lite::Hash,
+        /// The recovered accounts' state hash.
+        actual: sdk_lite::Hash,
+    },
+}
