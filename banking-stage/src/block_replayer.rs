@@ -125,9 +125,10 @@ impl ReplayMetrics {
 /// creates a task per transaction (resolving each account to its usage queue through a
 /// shared [`DashMap`], off the scheduler thread) and streams them to a scheduler thread.
 /// That thread owns the state machine: a task that holds all its accounts goes on a
-/// channel read by every worker; a worker runs its transaction against the bank (one
-/// transaction per batch: load, execute, commit) and sends the task back; the scheduler
-/// deschedules it, which hands the accounts to the next tasks in block order. The state
+/// channel read by every worker (several at a time when many are runnable); a worker runs
+/// a handoff's tasks against the bank as one batch (they were runnable together, so none
+/// conflicts with another: load, execute, commit) and sends them back; the scheduler
+/// deschedules them, which hands their accounts to the next tasks in block order. The state
 /// machine's FIFO order per account makes the result equal to running the block in order.
 ///
 /// The usage-queue cache is reused across blocks (an account's queue is created once) and
@@ -595,7 +596,7 @@ fn hand_out(
     }
 }
 
-/// A replay worker: runs each task's transaction as a batch of one against the bank and
+/// A replay worker: runs each handoff (see [`run_handoff`]) against the bank and
 /// commits it; answers for a handoff's tasks together.
 fn run_worker(
     worker: usize,

@@ -294,13 +294,14 @@ impl Consumer {
                             );
                         }
                         let mut committed = Vec::with_capacity(batch.len());
+                        let mut settled = Vec::with_capacity(batch.len());
                         for ((&index, transaction), result) in
                             runnable.iter().zip(batch).zip(&output.results)
                         {
                             outcomes[index] = Some(match result {
                                 Ok(processed) => {
                                     let units = units_consumed(processed);
-                                    reservation.settle_cost(index, units);
+                                    settled.push((index, units));
                                     committed.push(transaction);
                                     TransactionOutcome::Committed {
                                         succeeded: processed.was_successful(),
@@ -312,6 +313,8 @@ impl Consumer {
                                 }
                             });
                         }
+                        // One lock of the cost tracker for the whole batch.
+                        reservation.settle_costs(&settled);
                         // Recorded before the locks go (the reservation's drop, below).
                         slot.record(Entry {
                             transactions: committed,
@@ -352,11 +355,20 @@ impl Reservation<'_> {
         }
     }
 
-    fn settle_cost(&mut self, index: usize, units: u64) {
-        if let Some(cost) = self.costs[index].take() {
-            self.slot
-                .with_cost_tracker(|tracker| tracker.update_execution_cost(&cost, units));
+    /// Settles the reserved costs of the committed transactions `(index, units used)`.
+    fn settle_costs(&mut self, settled: &[(usize, u64)]) {
+        let costs: Vec<(TransactionCost, u64)> = settled
+            .iter()
+            .filter_map(|&(index, units)| self.costs[index].take().map(|cost| (cost, units)))
+            .collect();
+        if costs.is_empty() {
+            return;
         }
+        self.slot.with_cost_tracker(|tracker| {
+            for (cost, units) in &costs {
+                tracker.update_execution_cost(cost, *units);
+            }
+        });
     }
 }
 

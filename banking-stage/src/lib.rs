@@ -36,8 +36,8 @@
 //! ([`CostTracker`]: 60M units per block, 12M per writable account, 100 MB of new data),
 //! takes the execution-level [`AccountLocks`](accounts_db_lite::AccountLocks) for the
 //! batch, loads and executes it with `svm-lite`, commits it into the slot's [`Bank`],
-//! records the committed transactions as one [`Entry`], settles the cost with the units
-//! used, releases the locks and answers with a [`FinishedConsumeWork`]: one
+//! settles the cost with the units used, records the committed transactions as one
+//! [`Entry`], releases the locks and answers with a [`FinishedConsumeWork`]: one
 //! [`TransactionOutcome`] per transaction. The scheduler unlocks exactly what the batch
 //! held, puts `AccountInUse` transactions straight back, keeps cost-limited ones for the
 //! next slot, and counts drops by [`DropReason`].
@@ -54,9 +54,13 @@
 //! no execution (parent hash, no signature twice, nothing already processed), creates one
 //! task per transaction (each account resolved to its usage queue through a `DashMap`
 //! cache kept across blocks), and streams the tasks to a scheduler thread that owns a FIFO
-//! `SchedulingStateMachine`; runnable tasks go to a channel all workers read; a worker
-//! runs one transaction (load, execute, commit) and sends the task back; descheduling it
-//! hands its accounts to the next tasks in block order. The bank hash must equal the
+//! `SchedulingStateMachine`; runnable tasks go to a channel all workers read, up to
+//! [`MAX_TASKS_PER_HANDOFF`] at a time when many are runnable; a worker runs a handoff's
+//! tasks (mutually conflict-free, since they were runnable together) as one `svm-lite`
+//! batch with one commit, and sends them back; descheduling them hands their accounts to
+//! the next tasks in block order. A block with less than [`MIN_PARALLELISM`] transactions
+//! per link of its longest conflict chain, and every block with one worker, runs in order
+//! on the calling thread instead. The bank hash must equal the
 //! block's ([`ReplayError::HashMismatch`] names the slot and both hashes). Per block,
 //! [`ReplayMetrics`] gives the wall time, the total work, the critical path (the longest
 //! chain of conflicting transactions weighted by their measured times) and the
@@ -86,8 +90,9 @@
 //! # Costs
 //! The scheduler thread does O(accounts) hash-table work per transaction per pass (the
 //! prio-graph adds the graph's edges and a heap, O(accounts + log window)); a worker takes
-//! three short mutexes per batch (cost tracker, locks, recorder) besides the store's own,
-//! so contention stays per batch, not per transaction. Measured (`cargo bench -p benches
+//! a few short mutexes per batch (the cost tracker twice, the execution locks twice, the
+//! recorder once) besides the store's own, so contention stays per batch, not per
+//! transaction. Measured (`cargo bench -p benches
 //! --bench banking_stage`, 16K transactions, 4 workers answering at once): about 2.3M
 //! transactions per second for the greedy scheduler and about 1M for the prio-graph
 //! scheduler on this project's 2-core machines.

@@ -2,11 +2,12 @@
 //! which no two transactions conflict; run each batch with one task per transaction on a
 //! pool of threads; wait for the whole batch; repeat.
 //!
-//! Each transaction runs exactly as in this project's parallel replayer (the same checks
-//! before the block, the same `Bank::load_and_execute` of a batch of one, the same commit
-//! into the same concurrent account store), so the two differ only in how they schedule:
-//! a batch barrier here, a per-account FIFO there. A batch of one transaction runs on the
-//! calling thread, without a handoff (what a careful implementation of this design does).
+//! It makes the same checks before the block as this project's replayers and executes and
+//! commits through the same `Bank` into the same concurrent account store. Each
+//! transaction is its own `svm-lite` batch here (one task per transaction, the design's
+//! usual shape), where the replayer batches what it hands a worker at once; a batch of one
+//! transaction runs on the calling thread, without a handoff (what a careful implementation
+//! of this design does).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
