@@ -80,6 +80,7 @@ impl DurableLog {
             format::write(dir)?;
         }
         let path = dir.join(SEGMENT);
+        let existed = path.exists();
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -87,6 +88,13 @@ impl DurableLog {
             .truncate(false)
             .open(&path)
             .map_err(io("open", &path))?;
+        if !existed {
+            // The new file's directory entry must be durable before anything committed in
+            // the file counts on it.
+            File::open(dir)
+                .and_then(|directory| directory.sync_all())
+                .map_err(io("fsync", dir))?;
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read", &path))?;
         let scan = scan(&bytes, &path, options)?;
