@@ -127,13 +127,22 @@ impl AccountsDb {
     /// does nothing for an in-memory store.
     ///
     /// # Errors
-    /// The backend's error; the slot is then not durable (a reopen recovers the previous
-    /// one), and the next successful commit includes its accounts.
+    /// [`DurableError::SlotOutOfOrder`] for a slot before the last one stored or not after
+    /// the last one committed; the backend's I/O error, after which the slot is not durable
+    /// (a reopen recovers the previous one) and the next successful commit includes its
+    /// accounts.
     pub fn commit_slot(&self, slot: Slot) -> Result<(), DurableError> {
         let Some(durable) = &self.durable else {
             return Ok(());
         };
         let committed = self.commit_state();
+        if slot < committed.slot {
+            // Later slots' accounts are stored: they cannot be made durable as `slot`.
+            return Err(DurableError::SlotOutOfOrder {
+                slot,
+                last: committed.slot,
+            });
+        }
         let state_hash = committed.lt_hash.checksum();
         durable
             .lock()

@@ -54,13 +54,19 @@ pub(crate) fn write(dir: &Path) -> Result<(), DurableError> {
         }
     };
     check("format.write").map_err(io("write", &temporary))?;
-    std::fs::write(&temporary, format!("{HEADER}version {FORMAT_VERSION}\n"))
-        .map_err(io("write", &temporary))?;
+    {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(&temporary).map_err(io("write", &temporary))?;
+        file.write_all(format!("{HEADER}version {FORMAT_VERSION}\n").as_bytes())
+            .map_err(io("write", &temporary))?;
+        // The content is durable before the name points at it.
+        file.sync_all().map_err(io("fsync", &temporary))?;
+    }
     check("format.rename").map_err(io("rename", &path))?;
     std::fs::rename(&temporary, &path).map_err(io("rename", &path))?;
     // The rename itself is made durable with the directory.
-    if let Ok(directory) = std::fs::File::open(dir) {
-        let _ = directory.sync_all();
-    }
+    std::fs::File::open(dir)
+        .and_then(|directory| directory.sync_all())
+        .map_err(io("fsync", dir))?;
     Ok(())
 }

@@ -57,6 +57,8 @@ pub struct DurableLog {
     pending: Vec<u8>,
     /// A failed commit could not restore the file's end: no more writes.
     poisoned: bool,
+    /// The last slot made durable.
+    last_committed: Option<u64>,
 }
 
 fn io(operation: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> DurableError {
@@ -76,11 +78,16 @@ impl DurableLog {
     /// commit (unless `options` truncates it).
     pub fn open(dir: &Path, options: OpenOptions) -> Result<(Self, Recovered), DurableError> {
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-        if format::read(dir)?.is_none() {
+        let had_format = format::read(dir)?.is_some();
+        if !had_format {
             format::write(dir)?;
         }
         let path = dir.join(SEGMENT);
         let existed = path.exists();
+        if !existed && had_format {
+            // The format says a store lives here; its log cannot be silently recreated.
+            return Err(DurableError::MissingSegment(path));
+        }
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -88,13 +95,12 @@ impl DurableLog {
             .truncate(false)
             .open(&path)
             .map_err(io("open", &path))?;
-        if !existed {
-            // The new file's directory entry must be durable before anything committed in
-            // the file counts on it.
-            File::open(dir)
-                .and_then(|directory| directory.sync_all())
-                .map_err(io("fsync", dir))?;
-        }
+        // The segment's directory entry must be durable before anything committed in it
+        // counts on it; cheap, so done on every open (a crash may have come between a
+        // creation and its directory fsync).
+        File::open(dir)
+            .and_then(|directory| directory.sync_all())
+            .map_err(io("fsync", dir))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read", &path))?;
         let scan = scan(&bytes, &path, options)?;
@@ -117,6 +123,7 @@ impl DurableLog {
             file.sync_data().map_err(io("fsync", &path))?;
         }
         file.seek(SeekFrom::Start(end)).map_err(io("seek", &path))?;
+        let last_commit = scan.last_commit;
         let mut accounts: Vec<(Pubkey, AccountSharedData)> = scan.accounts.into_iter().collect();
         accounts.sort_unstable_by_key(|(key, _)| *key);
         Ok((
@@ -126,10 +133,11 @@ impl DurableLog {
                 end,
                 pending: Vec::new(),
                 poisoned: false,
+                last_committed: last_commit.map(|(slot, _)| slot),
             },
             Recovered {
                 accounts,
-                last_commit: scan.last_commit,
+                last_commit,
                 torn_tail,
                 truncated_corruption: scan.truncated_corruption,
             },
@@ -151,6 +159,11 @@ impl DurableLog {
     /// so the next commit writes them too; if the file cannot be cut back, the log refuses
     /// every later commit.
     pub fn commit(&mut self, slot: u64, state_hash: &Hash) -> Result<(), DurableError> {
+        if let Some(last) = self.last_committed {
+            if slot <= last {
+                return Err(DurableError::SlotOutOfOrder { slot, last });
+            }
+        }
         if self.poisoned {
             return Err(DurableError::Io {
                 operation: "commit (after an unrecoverable write failure)",
@@ -164,12 +177,16 @@ impl DurableLog {
             Ok(()) => {
                 self.end += (self.pending.len() + commit.len()) as u64;
                 self.pending.clear();
+                self.last_committed = Some(slot);
                 Ok(())
             }
             Err(error) => {
+                // Cut back to the last commit, durably: a commit reported failed must not
+                // reappear after a power loss.
                 let restored = self
                     .file
                     .set_len(self.end)
+                    .and_then(|()| self.file.sync_data())
                     .and_then(|()| self.file.seek(SeekFrom::Start(self.end)).map(|_| ()));
                 if restored.is_err() {
                     self.poisoned = true;
@@ -224,6 +241,13 @@ fn scan(bytes: &[u8], path: &Path, options: OpenOptions) -> Result<Scan, Durable
                 offset += used;
             }
             Ok((Record::Commit { slot, state_hash }, used)) => {
+                if last_commit.is_some_and(|(last, _)| slot <= last) {
+                    return Err(DurableError::Corrupted {
+                        path: path.to_path_buf(),
+                        offset: offset as u64,
+                        reason: "commit slots out of order",
+                    });
+                }
                 for (key, account) in pending.drain(..) {
                     if account.lamports() == 0 {
                         accounts.remove(&key);
@@ -235,10 +259,15 @@ fn scan(bytes: &[u8], path: &Path, options: OpenOptions) -> Result<Scan, Durable
                 end = offset;
                 last_commit = Some((slot, state_hash));
             }
-            Err(DecodeError::Incomplete) => break,
-            Err(DecodeError::Damaged(reason)) => {
+            Err(error) => {
+                let reason = match error {
+                    DecodeError::Incomplete => "record runs past the end of the file",
+                    DecodeError::Damaged(reason) => reason,
+                };
                 if !commit_follows(bytes, offset + 1) {
-                    // Damage with no commit after it: a write the crash cut short.
+                    // Damage (or a record cut short) with no commit after it: a write the
+                    // crash cut short. A crash leaves a prefix of what was written, so a
+                    // complete commit after the damage means the damage is corruption.
                     break;
                 }
                 if !options.truncate_to_last_good_commit {
@@ -268,8 +297,12 @@ fn scan(bytes: &[u8], path: &Path, options: OpenOptions) -> Result<Scan, Durable
 /// Whether a complete, valid commit record starts anywhere at or after `from`.
 fn commit_follows(bytes: &[u8], from: usize) -> bool {
     let magic = record::MAGIC.to_le_bytes();
-    (from..bytes.len().saturating_sub(3)).any(|at| {
+    (from..bytes.len().saturating_sub(record::FRAME_HEADER - 1)).any(|at| {
+        // Only a commit-shaped frame is worth a checksum: a hostile file of record marks
+        // claiming huge payloads costs nothing here.
         bytes[at..at + 4] == magic
+            && bytes[at + 4] == record::KIND_COMMIT
+            && bytes[at + 5..at + 9] == (record::COMMIT_PAYLOAD as u32).to_le_bytes()
             && matches!(record::decode(&bytes[at..]), Ok((Record::Commit { .. }, _)))
     })
 }

@@ -26,6 +26,11 @@
 //! truncate to the last good commit. The recovered accounts' lattice hash must equal the
 //! last commit record's state hash, or opening fails.
 //!
+//! A crash leaves a prefix of what was written, so damage at the very end with no commit
+//! after it is taken for a cut-short write, even when it is a whole record with a bad
+//! checksum (a flipped byte in the last commit record drops that slot); damage anywhere
+//! before a complete commit record is corruption.
+//!
 //! # Not yet
 //! Segment rolling and compaction (rewriting superseded records), and the pipeline's
 //! `--ledger` flag.
@@ -80,6 +85,18 @@ pub enum DurableError {
         offset: u64,
         /// What is wrong with it.
         reason: &'static str,
+    },
+    /// The directory has a `FORMAT` file but no log: the log was lost, and recreating it
+    /// would silently start the chain over.
+    #[error("{0} is missing: the store's log was lost")]
+    MissingSegment(PathBuf),
+    /// A slot was committed after a later one (or twice).
+    #[error("slot {slot} cannot be committed after slot {last}")]
+    SlotOutOfOrder {
+        /// The refused slot.
+        slot: u64,
+        /// The last slot committed.
+        last: u64,
     },
     /// The recovered accounts do not hash to the state hash of the last commit.
     #[error(

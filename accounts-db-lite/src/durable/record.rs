@@ -10,6 +10,8 @@ pub(crate) const KIND_ACCOUNT: u8 = 1;
 pub(crate) const KIND_COMMIT: u8 = 2;
 /// magic, kind, length
 pub(crate) const FRAME_HEADER: usize = 4 + 1 + 4;
+/// A commit record's payload: slot and state hash.
+pub(crate) const COMMIT_PAYLOAD: usize = 8 + 32;
 pub(crate) const CHECKSUM_LEN: usize = 8;
 /// The largest payload a record may declare (an account's data is at most 10 MiB in
 /// Solana; this leaves room).
@@ -132,7 +134,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, usize), DecodeError> {
             }
         }
         KIND_COMMIT => {
-            if payload.len() != 40 {
+            if payload.len() != COMMIT_PAYLOAD {
                 return Err(DecodeError::Damaged("bad commit record"));
             }
             Record::Commit {
@@ -179,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn every_prefix_is_incomplete_and_every_flip_is_damage() {
+    fn every_prefix_is_incomplete_and_every_flip_is_refused() {
         let mut bytes = Vec::new();
         encode_commit(&mut bytes, 3, &Hash::new_unique());
         for cut in 0..bytes.len() {
