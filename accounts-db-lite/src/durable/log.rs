@@ -159,10 +159,8 @@ impl DurableLog {
     /// so the next commit writes them too; if the file cannot be cut back, the log refuses
     /// every later commit.
     pub fn commit(&mut self, slot: u64, state_hash: &Hash) -> Result<(), DurableError> {
-        if let Some(last) = self.last_committed {
-            if slot <= last {
-                return Err(DurableError::SlotOutOfOrder { slot, last });
-            }
+        if let Some(last) = self.last_committed.filter(|&last| slot <= last) {
+            return Err(DurableError::SlotOutOfOrder { slot, last });
         }
         if self.poisoned {
             return Err(DurableError::Io {
