@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use banking_stage::workload::{Workload, WorkloadConfig};
 use banking_stage::{
-    Bank, BankConfig, BufferedTransaction, GreedyScheduler, PipelineConfig, PrioGraphScheduler,
-    Scheduler, TransactionContainer, run_pipeline,
+    Bank, BankConfig, BufferedTransaction, PipelineConfig, PrioGraphScheduler, Scheduler,
+    TransactionContainer, run_pipeline,
 };
 use scheduling_utils::{ThreadAwareAccountLocks, ThreadSet};
 use sdk_lite::{
@@ -112,7 +112,7 @@ fn main() {
     }
     println!(
         "{:<58} {:>8.0}",
-        "greedy / prio-graph: buffered in the container",
+        "either scheduler: buffered in the container",
         per_transaction(before, allocated())
     );
     drop(container);
@@ -129,7 +129,7 @@ fn main() {
     }
     println!(
         "{:<58} {:>8.0}",
-        "greedy / prio-graph: in flight (thread-aware lock entries)",
+        "either scheduler: in flight (thread-aware lock entries)",
         per_transaction(before, allocated())
     );
     drop(locks);
@@ -151,7 +151,6 @@ fn main() {
     );
     drop(scheduler);
     drop(container);
-    let _ = GreedyScheduler::new(1, 1).num_workers();
 
     // The unified scheduler: a task, its lock contexts and its usage queues' entries.
     let cache: std::collections::HashMap<Pubkey, UsageQueue<usize>> = unique
