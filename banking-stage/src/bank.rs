@@ -63,6 +63,9 @@ pub enum BankError {
     /// The account store refused the commit.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The durable store could not make a slot durable.
+    #[error(transparent)]
+    Durable(#[from] accounts_db_lite::durable::DurableError),
 }
 
 /// What a commit did.
@@ -110,7 +113,26 @@ impl Bank {
         accounts: impl IntoIterator<Item = (Pubkey, AccountSharedData)>,
         config: BankConfig,
     ) -> Result<Self, BankError> {
-        let accounts = Arc::new(AccountsDb::new_with_genesis(accounts)?);
+        Self::new_genesis_with_store(AccountsDb::new_with_genesis(accounts)?, config)
+    }
+
+    /// The genesis bank (slot 0) over a store the caller built: a durable one
+    /// ([`AccountsDb::open`] on a new directory), say. The store must be at slot 0.
+    ///
+    /// # Errors
+    /// [`BankError::SlotNotAfterParent`] if the store has committed slots after genesis
+    /// (resuming a chain needs the banks' own state too, which is not persisted yet).
+    pub fn new_genesis_with_store(
+        accounts: AccountsDb,
+        config: BankConfig,
+    ) -> Result<Self, BankError> {
+        if accounts.slot() != 0 {
+            return Err(BankError::SlotNotAfterParent {
+                parent: accounts.slot(),
+                slot: 0,
+            });
+        }
+        let accounts = Arc::new(accounts);
         let mut blockhash_queue = BlockhashQueue::default();
         let genesis_blockhash = Self::first_blockhash();
         blockhash_queue.register(genesis_blockhash);
@@ -357,6 +379,20 @@ impl Bank {
             hasher.update(self.blockhash.as_ref());
             Hash::new_from_array(*hasher.finalize().as_bytes())
         })
+    }
+
+    /// Makes the frozen bank's slot durable in its store ([`AccountsDb::commit_slot`]);
+    /// nothing to do for an in-memory store.
+    ///
+    /// # Errors
+    /// [`BankError::Durable`]; [`BankError::ParentNotFrozen`] (naming this bank) if the
+    /// bank is not frozen yet.
+    pub fn persist(&self) -> Result<(), BankError> {
+        if self.hash().is_none() {
+            return Err(BankError::ParentNotFrozen { slot: self.slot });
+        }
+        self.accounts.commit_slot(self.slot)?;
+        Ok(())
     }
 
     /// The bank hash, once frozen.

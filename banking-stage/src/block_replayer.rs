@@ -251,6 +251,7 @@ impl BlockReplayer {
                 actual,
             });
         }
+        bank.persist()?;
         let metrics = ReplayMetrics {
             slot: block.slot,
             transactions: transactions.len(),

@@ -367,6 +367,8 @@ fn produce_slots(
         let (activity, end_reason) =
             controller.run_slot(&working, start + config.slot_duration, &pacer);
         let bank_hash = bank.freeze();
+        // A durable store makes the slot durable now (a no-op in memory).
+        bank.persist()?;
         let entries = working.take_entries();
         let limits_used = working.with_cost_tracker(|tracker| LimitsUsed {
             block_cost: tracker.block_cost(),

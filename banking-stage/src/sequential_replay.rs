@@ -116,6 +116,7 @@ pub fn replay_sequentially(
                 actual,
             });
         }
+        bank.persist()?;
         parent = bank;
     }
     Ok(parent)

@@ -32,8 +32,9 @@
 //! before a complete commit record is corruption.
 //!
 //! # Not yet
-//! Segment rolling and compaction (rewriting superseded records), and the pipeline's
-//! `--ledger` flag.
+//! Segment rolling and compaction (rewriting superseded records), persisting the banks'
+//! own state for a resume, and the pipeline's `--ledger` flag. (`banking-stage` already
+//! persists each frozen bank's slot through `Bank::persist`.)
 
 pub(crate) mod failpoint;
 mod format;

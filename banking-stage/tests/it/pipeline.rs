@@ -713,3 +713,46 @@ fn settings_that_would_stall_the_pipeline_are_refused() {
         }
     ));
 }
+
+#[test]
+fn a_pipeline_over_a_durable_store_persists_every_slot() {
+    use accounts_db_lite::AccountsDb;
+    use accounts_db_lite::durable::OpenOptions;
+
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = small_workload(
+        ConflictPattern::Zipf {
+            accounts: 50,
+            exponent: 1.1,
+        },
+        31,
+    );
+    let dir = std::env::temp_dir().join(format!("pipeline-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let genesis_accounts = || workload.genesis.clone();
+    let (store, _) = AccountsDb::open(&dir, genesis_accounts, OpenOptions::default()).unwrap();
+    let parent = Arc::new(Bank::new_genesis_with_store(store, BankConfig::default()).unwrap());
+    parent.freeze();
+    let config = PipelineConfig {
+        num_workers: 3,
+        slot_duration: Duration::from_secs(60),
+        block_limits: BlockLimits {
+            block_units: 400_000,
+            ..BlockLimits::default()
+        },
+        ..PipelineConfig::default()
+    };
+    let output = run(parent, &programs, &config, &workload.transactions);
+    check_run(&workload, &programs, &output);
+    let last_slot = output.blocks.last().unwrap().slot;
+    let state = output.last_bank.accounts().state_hash();
+    drop(output);
+    // Reopened: the last produced slot, and its state.
+    let (store, recovered) = AccountsDb::open(&dir, Vec::new, OpenOptions::default()).unwrap();
+    assert_eq!(store.slot(), last_slot);
+    assert_eq!(store.state_hash(), state);
+    assert_eq!(recovered.torn_tail, None);
+    // A store with slots after genesis cannot start a new chain.
+    assert!(Bank::new_genesis_with_store(store, BankConfig::default()).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
