@@ -79,12 +79,8 @@ impl DurableLog {
     pub fn open(dir: &Path, options: OpenOptions) -> Result<(Self, Recovered), DurableError> {
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
         let had_format = format::read(dir)?.is_some();
-        if !had_format {
-            format::write(dir)?;
-        }
         let path = dir.join(SEGMENT);
-        let existed = path.exists();
-        if !existed && had_format {
+        if had_format && !path.exists() {
             // The format says a store lives here; its log cannot be silently recreated.
             return Err(DurableError::MissingSegment(path));
         }
@@ -101,6 +97,10 @@ impl DurableLog {
         File::open(dir)
             .and_then(|directory| directory.sync_all())
             .map_err(io("fsync", dir))?;
+        if !had_format {
+            // Last: a directory with a FORMAT file always has its log.
+            format::write(dir)?;
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io("read", &path))?;
         let scan = scan(&bytes, &path, options)?;
