@@ -115,6 +115,7 @@ mod in_flight_tracker;
 mod messages;
 mod metrics;
 mod pipeline;
+mod placement;
 mod prio_graph;
 mod prio_graph_scheduler;
 mod scheduler;
@@ -143,7 +144,7 @@ pub use cost_tracker::{
     CostTracker, CostTrackerError, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS,
     MAX_WRITABLE_ACCOUNT_UNITS,
 };
-pub use greedy_scheduler::{GreedyScheduler, MAX_BATCH_SIZE, select_thread};
+pub use greedy_scheduler::GreedyScheduler;
 pub use in_flight_tracker::InFlightTracker;
 pub use messages::{
     BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
@@ -154,6 +155,7 @@ pub use pipeline::{
     BlockLimits, MAX_WORKERS, PipelineConfig, PipelineError, PipelineOutput, SchedulerKind,
     run_pipeline, run_pipeline_with_scheduler,
 };
+pub use placement::{MAX_BATCH_SIZE, select_thread};
 pub use prio_graph_scheduler::{
     DEFAULT_LOOK_AHEAD_WINDOW, HOT_ACCOUNT_WINDOW_LIMIT, PrioGraphScheduler,
 };

@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ahash::{AHashMap, AHashSet};
-use scheduling_utils::{ThreadAwareAccountLocks, ThreadId, ThreadSet, TryLockError};
+use scheduling_utils::TryLockError;
 use sdk_lite::{Pubkey, SanitizedTransaction};
 
-use crate::greedy_scheduler::{MAX_BATCH_SIZE, requeue, select_thread};
-use crate::in_flight_tracker::InFlightTracker;
 use crate::messages::{BufferedTransaction, ConsumeWork};
+use crate::placement::{Placement, requeue};
 use crate::prio_graph::PrioGraph;
 use crate::scheduler::{Scheduler, SchedulingSummary};
 use crate::transaction_container::{TransactionContainer, TransactionId};
@@ -62,9 +61,7 @@ pub const HOT_ACCOUNT_WINDOW_LIMIT: usize = 64;
 /// all 100 cheap ones within 10 passes; without it, none.
 #[derive(Debug)]
 pub struct PrioGraphScheduler {
-    locks: ThreadAwareAccountLocks<Pubkey>,
-    in_flight: InFlightTracker,
-    max_in_flight_units_per_worker: u64,
+    placement: Placement,
     look_ahead_window: usize,
     hot_account_limit: usize,
     parked: AHashMap<Pubkey, BTreeMap<(u64, Reverse<TransactionId>), BufferedTransaction>>,
@@ -76,14 +73,6 @@ pub struct PrioGraphScheduler {
     /// Writable accounts of transactions that could not be placed, until a batch that
     /// writes them returns: only these accounts' window share is limited.
     stuck: AHashSet<Pubkey>,
-}
-
-/// A batch being filled during a pass.
-#[derive(Debug, Default)]
-struct PendingBatch {
-    ids: Vec<(TransactionId, u64, u64)>,
-    transactions: Vec<BufferedTransaction>,
-    units: u64,
 }
 
 impl PrioGraphScheduler {
@@ -112,9 +101,7 @@ impl PrioGraphScheduler {
         hot_account_limit: usize,
     ) -> Self {
         Self {
-            locks: ThreadAwareAccountLocks::new(num_workers),
-            in_flight: InFlightTracker::new(num_workers),
-            max_in_flight_units_per_worker,
+            placement: Placement::new(num_workers, max_in_flight_units_per_worker),
             look_ahead_window: look_ahead_window.max(1),
             hot_account_limit: hot_account_limit.max(1),
             parked: AHashMap::new(),
@@ -128,7 +115,7 @@ impl PrioGraphScheduler {
     fn unpark(&mut self, container: &mut TransactionContainer<BufferedTransaction>) {
         // An account stays stuck only while a worker holds it: once nothing in flight
         // locks it, no completion would ever free it, so it is free now.
-        let locks = &self.locks;
+        let locks = self.placement.locks();
         self.stuck.retain(|account| {
             locks.write_lock(account).is_some() || !locks.read_lock_threads(account).is_empty()
         });
@@ -234,19 +221,6 @@ impl PrioGraphScheduler {
             }
         }
     }
-
-    fn send(&mut self, worker: ThreadId, batch: &mut PendingBatch, ready: &mut Vec<ConsumeWork>) {
-        let batch = std::mem::take(batch);
-        let batch_id = self
-            .in_flight
-            .track_batch(worker, batch.units, batch.ids.len());
-        ready.push(ConsumeWork {
-            batch_id,
-            worker,
-            ids: batch.ids,
-            transactions: batch.transactions,
-        });
-    }
 }
 
 /// Forgets a transaction that leaves the parked queues.
@@ -273,13 +247,9 @@ impl Scheduler for PrioGraphScheduler {
         budget: u64,
         units_of: &dyn Fn(&SanitizedTransaction) -> u64,
     ) -> (Vec<ConsumeWork>, SchedulingSummary) {
-        let num_workers = self.locks.num_threads();
-        let mut pending: Vec<PendingBatch> =
-            (0..num_workers).map(|_| PendingBatch::default()).collect();
-        let mut ready = Vec::new();
         let mut summary = SchedulingSummary::default();
         if budget == 0 {
-            return (ready, summary);
+            return (Vec::new(), summary);
         }
         self.unpark(container);
         let mut graph = PrioGraph::default();
@@ -313,29 +283,9 @@ impl Scheduler for PrioGraphScheduler {
                     budget_spent = true;
                     break;
                 }
-                let mut allowed = ThreadSet::none();
-                for (worker, batch) in pending.iter().enumerate() {
-                    if self.in_flight.units(worker).saturating_add(batch.units)
-                        < self.max_in_flight_units_per_worker
-                    {
-                        allowed.insert(worker);
-                    }
-                }
-                let in_flight = &self.in_flight;
-                let result = self.locks.try_lock_accounts(
-                    transaction.lock_requests(),
-                    allowed,
-                    |candidates| {
-                        select_thread(candidates, |worker| {
-                            (
-                                in_flight.units(worker) + pending[worker].units,
-                                in_flight.transactions(worker) + pending[worker].ids.len(),
-                            )
-                        })
-                    },
-                );
+                let result = self.placement.try_place(id, priority, &transaction, units);
                 match result {
-                    Ok(worker) => {
+                    Ok(_) => {
                         scheduled_nodes.push(node);
                         // Scheduled: it no longer takes its accounts' share of the window.
                         for (key, writable) in transaction.lock_requests() {
@@ -344,14 +294,7 @@ impl Scheduler for PrioGraphScheduler {
                             }
                         }
                         budget_left -= units;
-                        let batch = &mut pending[worker];
-                        batch.units = batch.units.saturating_add(units);
-                        batch.ids.push((id, priority, units));
-                        batch.transactions.push(transaction);
                         summary.scheduled += 1;
-                        if batch.ids.len() == MAX_BATCH_SIZE {
-                            self.send(worker, &mut pending[worker], &mut ready);
-                        }
                     }
                     Err(error) => {
                         match error {
@@ -371,11 +314,7 @@ impl Scheduler for PrioGraphScheduler {
                     }
                 }
             }
-            for (worker, batch) in pending.iter_mut().enumerate() {
-                if !batch.ids.is_empty() {
-                    self.send(worker, batch, &mut ready);
-                }
-            }
+            self.placement.flush();
             for _ in 0..popped {
                 self.refill(
                     container,
@@ -389,11 +328,7 @@ impl Scheduler for PrioGraphScheduler {
                 graph.release(node);
             }
         }
-        for (worker, batch) in pending.iter_mut().enumerate() {
-            if !batch.ids.is_empty() {
-                self.send(worker, batch, &mut ready);
-            }
-        }
+        let ready = self.placement.finish_pass();
         for (id, priority, transaction) in unscheduled.into_iter().chain(graph.drain()) {
             // Cannot drop anything: these were just taken out of the container.
             let dropped = container.reinsert(id, transaction, priority);
@@ -408,14 +343,8 @@ impl Scheduler for PrioGraphScheduler {
         retryable: &[usize],
         container: &mut TransactionContainer<BufferedTransaction>,
     ) -> Vec<BufferedTransaction> {
-        let worker = self.in_flight.complete_batch(work.batch_id);
-        assert_eq!(
-            worker, work.worker,
-            "invariant: a batch comes back from the worker it was sent to"
-        );
+        self.placement.complete(&work);
         for transaction in &work.transactions {
-            self.locks
-                .unlock_accounts(transaction.lock_requests(), worker);
             if !self.stuck.is_empty() {
                 for (key, writable) in transaction.lock_requests() {
                     if writable {
@@ -428,7 +357,7 @@ impl Scheduler for PrioGraphScheduler {
     }
 
     fn is_idle(&self) -> bool {
-        self.locks.is_empty() && self.in_flight.is_empty()
+        self.placement.is_idle()
     }
 
     fn held(&self) -> usize {
@@ -436,7 +365,7 @@ impl Scheduler for PrioGraphScheduler {
     }
 
     fn num_workers(&self) -> usize {
-        self.locks.num_threads()
+        self.placement.num_workers()
     }
 
     fn name(&self) -> &'static str {
