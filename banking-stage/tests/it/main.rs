@@ -1,6 +1,7 @@
 //! Integration tests of `banking-stage`.
 
 mod bank;
+mod common;
 mod cost;
 mod pipeline;
 mod prio_graph;

@@ -446,18 +446,6 @@ fn bad_input_is_dropped_with_its_reason_and_changes_nothing_with(scheduler: Sche
     assert!(dropped.get(DropReason::AlreadyProcessed) >= good.len() as u64);
 }
 
-/// A program with a bug: it panics.
-struct PanickingProgram;
-
-impl svm_lite::Program for PanickingProgram {
-    fn execute(
-        &self,
-        _context: &mut svm_lite::InstructionContext<'_>,
-    ) -> Result<(), sdk_lite::InstructionError> {
-        panic!("a program bug (on purpose, in a test)");
-    }
-}
-
 #[test]
 fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on() {
     for scheduler in SCHEDULERS {
@@ -468,7 +456,7 @@ fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on() {
 fn a_panicking_program_fails_its_batch_and_the_pipeline_goes_on_with(scheduler: SchedulerKind) {
     let mut registry = ProgramRegistry::with_builtins();
     let buggy = sdk_lite::Pubkey::new_from_array([7; 32]);
-    registry.register(buggy, Arc::new(PanickingProgram));
+    registry.register(buggy, Arc::new(crate::common::PanickingProgram));
     let programs = Arc::new(registry);
     let workload = small_workload(ConflictPattern::Uniform { accounts: 16 }, 9);
     let mut transactions = workload.transactions.clone();

@@ -3,33 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::common::tx;
 use banking_stage::{
     BufferedTransaction, ConsumeWork, DEFAULT_LOOK_AHEAD_WINDOW, GreedyScheduler, MAX_BATCH_SIZE,
     PrioGraphScheduler, Scheduler, SchedulingSummary, TransactionContainer,
 };
-use sdk_lite::{
-    AccountMeta, Hash, Instruction, Message, Pubkey, SanitizedTransaction, Signature, Transaction,
-};
+use sdk_lite::{Pubkey, Signature};
 
 const UNITS: u64 = 1_000;
-
-/// A transaction from a fresh payer that writes `writes`.
-fn tx(writes: &[Pubkey]) -> BufferedTransaction {
-    let payer = Pubkey::new_unique();
-    let instruction = Instruction::new_with_bytes(
-        Pubkey::new_unique(),
-        &[],
-        writes
-            .iter()
-            .map(|key| AccountMeta::new(*key, false))
-            .collect(),
-    );
-    let message = Message::new(&[instruction], Some(&payer), Hash::new_unique());
-    Arc::new(
-        SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
-            .unwrap(),
-    )
-}
 
 fn pass(
     scheduler: &mut dyn Scheduler,

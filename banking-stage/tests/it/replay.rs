@@ -430,18 +430,6 @@ fn the_first_failure_in_block_order_is_reported_as_in_a_sequential_replay() {
     }
 }
 
-/// A program with a bug: it panics.
-struct PanickingProgram;
-
-impl svm_lite::Program for PanickingProgram {
-    fn execute(
-        &self,
-        _context: &mut svm_lite::InstructionContext<'_>,
-    ) -> Result<(), sdk_lite::InstructionError> {
-        panic!("a program bug (on purpose, in a test)");
-    }
-}
-
 #[test]
 fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
     let workload = workload(ConflictPattern::None, 13);
@@ -454,7 +442,7 @@ fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
     let mut registry = ProgramRegistry::with_builtins();
     registry.register(
         svm_lite::bench_program::BENCH_PROGRAM_ID,
-        Arc::new(PanickingProgram),
+        Arc::new(crate::common::PanickingProgram),
     );
     let programs = Arc::new(registry);
     for workers in [1, 2, 4] {

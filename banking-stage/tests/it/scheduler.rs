@@ -2,28 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::common::tx;
 use banking_stage::{BufferedTransaction, GreedyScheduler, Scheduler, TransactionContainer};
-use sdk_lite::{
-    AccountMeta, Hash, Instruction, Message, Pubkey, SanitizedTransaction, Transaction,
-};
-
-/// A transaction from a fresh payer that writes `writes`.
-fn tx(writes: &[Pubkey]) -> BufferedTransaction {
-    let payer = Pubkey::new_unique();
-    let instruction = Instruction::new_with_bytes(
-        Pubkey::new_unique(),
-        &[],
-        writes
-            .iter()
-            .map(|key| AccountMeta::new(*key, false))
-            .collect(),
-    );
-    let message = Message::new(&[instruction], Some(&payer), Hash::new_unique());
-    Arc::new(
-        SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
-            .unwrap(),
-    )
-}
+use sdk_lite::Pubkey;
 
 fn container(transactions: &[BufferedTransaction]) -> TransactionContainer<BufferedTransaction> {
     let mut container = TransactionContainer::with_capacity(1_000);
