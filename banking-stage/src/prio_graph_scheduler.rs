@@ -29,7 +29,7 @@ pub const HOT_ACCOUNT_WINDOW_LIMIT: usize = 64;
 /// (a dependency graph, `prio_graph.rs`): a transaction depends on the higher-priority transactions that
 /// conflict with it on any account. It then pops ready transactions best first and places
 /// each, through the thread-aware locks, on the least-loaded worker that may take it
-/// ([`select_thread`]); a placed transaction is released in the graph, so the ones behind
+/// ([`select_thread`](crate::select_thread)); a placed transaction is released in the graph, so the ones behind
 /// it on its accounts follow, in priority order, onto the same worker. One that cannot be
 /// placed (its accounts are held on two workers, or every worker that could take it is at
 /// its cap, or the pass's budget is spent) is never released, so every lower-priority
