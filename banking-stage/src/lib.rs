@@ -54,11 +54,14 @@
 //! no execution (parent hash, no signature twice, nothing already processed), creates one
 //! task per transaction (each account resolved to its usage queue through a `DashMap`
 //! cache kept across blocks), and streams the tasks to a scheduler thread that owns a FIFO
-//! `SchedulingStateMachine`; runnable tasks go to a channel all workers read, up to
-//! [`MAX_TASKS_PER_HANDOFF`] at a time when many are runnable; a worker runs a handoff's
-//! tasks (mutually conflict-free, since they were runnable together) as one `svm-lite`
-//! batch with one commit, and sends them back; descheduling them hands their accounts to
-//! the next tasks in block order. A block with less than [`MIN_PARALLELISM`] transactions
+//! `SchedulingStateMachine`; runnable tasks go to channels all workers read, in handoffs
+//! sized from what tasks have cost (a share per worker, about 12 µs of work, at most
+//! [`MAX_TASKS_PER_HANDOFF`]), a task that had to wait for an account first; a worker runs
+//! a handoff's tasks (mutually conflict-free, since they were runnable together) as one
+//! `svm-lite` batch with one commit, and sends them back; descheduling them hands their
+//! accounts to the next tasks in block order. The scheduler thread and the workers are
+//! started with the first parallel block and kept until the replayer is dropped; they wait
+//! with a [`SpinWait`]. A block with less than [`MIN_PARALLELISM`] transactions
 //! per link of its longest conflict chain, and every block with one worker, runs in order
 //! on the calling thread instead. The bank hash must equal the
 //! block's ([`ReplayError::HashMismatch`] names the slot and both hashes). Per block,
@@ -121,6 +124,7 @@ mod prio_graph_scheduler;
 mod scheduler;
 mod scheduler_controller;
 mod sequential_replay;
+mod spin_wait;
 mod status_cache;
 mod trace;
 mod transaction_container;
@@ -162,6 +166,7 @@ pub use prio_graph_scheduler::{
 pub use scheduler::{Scheduler, SchedulingSummary};
 pub use scheduler_controller::screen;
 pub use sequential_replay::{ReplayError, prepare_block, replay_sequentially};
+pub use spin_wait::{SPIN_BUDGET, SpinWait};
 pub use status_cache::StatusCache;
 pub use trace::{TraceSlice, TraceWhat, chrome_trace_json, replay_trace};
 pub use transaction_container::{Inserted, TransactionContainer, TransactionId};

@@ -2,6 +2,9 @@
 //! which no two transactions conflict; run each batch with one task per transaction on a
 //! pool of threads; wait for the whole batch; repeat.
 //!
+//! The pool lives across blocks and its threads wait the way the replayer's do (see
+//! `SpinWait`), so that only the scheduling differs.
+//!
 //! It makes the same checks before the block as this project's replayers and executes and
 //! commits through the same `Bank` into the same concurrent account store. Each
 //! transaction is its own `svm-lite` batch here (one task per transaction, the design's
@@ -10,10 +13,11 @@
 //! of this design does).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 
 use ahash::AHashSet;
-use banking_stage::{Bank, Block, BufferedTransaction, prepare_block};
+use banking_stage::{Bank, Block, BufferedTransaction, SpinWait, prepare_block};
+use crossbeam_channel::{Receiver, Sender};
 use sdk_lite::{Pubkey, TransactionError};
 use svm_lite::{ProcessingConfig, ProgramRegistry};
 
@@ -49,77 +53,123 @@ pub fn split_into_batches(transactions: &[BufferedTransaction]) -> Vec<Vec<Buffe
     batches
 }
 
-/// Replays `block` on a child of the frozen `parent` with `workers` threads, batch by batch
-/// with a barrier after each; returns the frozen bank.
-///
-/// # Errors
-/// The first transaction that could not be committed.
-pub fn replay_in_conflict_free_batches(
-    parent: &Arc<Bank>,
-    programs: &ProgramRegistry,
-    block: &Block,
-    workers: usize,
-) -> Result<Arc<Bank>, TransactionError> {
-    let transactions: Vec<BufferedTransaction> = block
-        .entries
-        .iter()
-        .flat_map(|entry| entry.transactions.iter().cloned())
-        .collect();
-    // The same checks before execution as the replayers make.
-    let bank = prepare_block(parent, block, &transactions)
-        .map_err(|_| TransactionError::CommitCancelled)?;
-    let batches = split_into_batches(&transactions);
-    let failed = AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        let (sender, receiver) = crossbeam_channel::unbounded::<(usize, usize)>();
-        let (done_sender, done_receiver) = crossbeam_channel::unbounded::<()>();
-        for _ in 0..workers.max(1) {
-            let receiver = receiver.clone();
-            let done = done_sender.clone();
-            let (bank, batches, failed) = (&bank, &batches, &failed);
-            scope.spawn(move || {
-                for (batch, index) in receiver {
-                    let batch_of_one = std::slice::from_ref(&batches[batch][index]);
-                    let output =
-                        bank.load_and_execute(programs, batch_of_one, &ProcessingConfig::default());
-                    if output.results[0].is_err() || bank.commit(batch_of_one, &output).is_err() {
-                        failed.store(true, Ordering::Relaxed);
+/// Replays blocks in conflict-free batches on a pool of `workers` threads, kept across
+/// blocks (as the replayer's own pool is). The calling thread splits the block, sends each
+/// batch's transactions to the pool one task each, and waits for all of them (the barrier)
+/// before the next batch; a batch of one runs on the calling thread.
+#[derive(Debug)]
+pub struct ConflictFreeBatchReplayer {
+    programs: Arc<ProgramRegistry>,
+    jobs: Option<Sender<Job>>,
+    done: Receiver<bool>,
+    threads: Vec<JoinHandle<()>>,
+    wait: SpinWait,
+}
+
+/// One transaction for the pool, with the bank it runs against.
+#[derive(Debug)]
+struct Job {
+    bank: Arc<Bank>,
+    transaction: BufferedTransaction,
+}
+
+impl ConflictFreeBatchReplayer {
+    /// Starts `workers` threads (at least one) running `programs`.
+    pub fn new(workers: usize, programs: Arc<ProgramRegistry>) -> Self {
+        // The same waiting policy as the replayer's: the pool and the calling thread are
+        // busy at once.
+        let wait = SpinWait::for_threads(workers.max(1) + 1);
+        let (jobs, receiver) = crossbeam_channel::unbounded::<Job>();
+        let (done_sender, done) = crossbeam_channel::unbounded::<bool>();
+        let threads = (0..workers.max(1))
+            .map(|_| {
+                let receiver = receiver.clone();
+                let done = done_sender.clone();
+                let programs = Arc::clone(&programs);
+                std::thread::spawn(move || {
+                    while let Ok(Job { bank, transaction }) = wait.recv(&receiver) {
+                        let committed = run_one(&bank, &programs, &transaction);
+                        drop(bank);
+                        if done.send(committed).is_err() {
+                            return;
+                        }
                     }
-                    let _ = done.send(());
-                }
-            });
+                })
+            })
+            .collect();
+        Self {
+            programs,
+            jobs: Some(jobs),
+            done,
+            threads,
+            wait,
         }
-        drop(receiver);
-        drop(done_sender);
-        for (batch_index, batch) in batches.iter().enumerate() {
+    }
+
+    /// Replays `block` on a child of the frozen `parent`, batch by batch with a barrier
+    /// after each; returns the frozen bank.
+    ///
+    /// # Errors
+    /// [`TransactionError::CommitCancelled`] if the block fails the checks before
+    /// execution or a transaction could not be committed.
+    pub fn replay(&self, parent: &Arc<Bank>, block: &Block) -> Result<Arc<Bank>, TransactionError> {
+        let transactions: Vec<BufferedTransaction> = block
+            .entries
+            .iter()
+            .flat_map(|entry| entry.transactions.iter().cloned())
+            .collect();
+        // The same checks before execution as the replayers make.
+        let bank = prepare_block(parent, block, &transactions)
+            .map_err(|_| TransactionError::CommitCancelled)?;
+        let jobs = self
+            .jobs
+            .as_ref()
+            .expect("invariant: the job channel lives as long as the replayer");
+        let mut all_committed = true;
+        for batch in split_into_batches(&transactions) {
             if let [transaction] = batch.as_slice() {
                 // A batch of one runs here: a handoff would only add a wake-up each way.
-                let batch_of_one = std::slice::from_ref(transaction);
-                let output =
-                    bank.load_and_execute(programs, batch_of_one, &ProcessingConfig::default());
-                if output.results[0].is_err() || bank.commit(batch_of_one, &output).is_err() {
-                    failed.store(true, Ordering::Relaxed);
-                }
+                all_committed &= run_one(&bank, &self.programs, transaction);
                 continue;
             }
-            for index in 0..batch.len() {
-                sender
-                    .send((batch_index, index))
-                    .expect("invariant: the pool outlives the batches");
+            let count = batch.len();
+            for transaction in batch {
+                jobs.send(Job {
+                    bank: Arc::clone(&bank),
+                    transaction,
+                })
+                .expect("invariant: the pool outlives the replayer's calls");
             }
             // The barrier: the whole batch finishes before the next starts.
-            for _ in 0..batch.len() {
-                done_receiver
-                    .recv()
-                    .expect("invariant: the pool outlives the batches");
+            for _ in 0..count {
+                all_committed &= self
+                    .wait
+                    .recv(&self.done)
+                    .expect("invariant: the pool outlives the replayer's calls");
             }
         }
-    });
-    if failed.load(Ordering::Relaxed) {
-        return Err(TransactionError::CommitCancelled);
+        if !all_committed {
+            return Err(TransactionError::CommitCancelled);
+        }
+        bank.freeze();
+        Ok(bank)
     }
-    bank.freeze();
-    Ok(bank)
+}
+
+impl Drop for ConflictFreeBatchReplayer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs one transaction as its own `svm-lite` batch and commits it; whether it committed.
+fn run_one(bank: &Bank, programs: &ProgramRegistry, transaction: &BufferedTransaction) -> bool {
+    let batch_of_one = std::slice::from_ref(transaction);
+    let output = bank.load_and_execute(programs, batch_of_one, &ProcessingConfig::default());
+    output.results[0].is_ok() && bank.commit(batch_of_one, &output).is_ok()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 use banking_stage::{
     Bank, BankConfig, Block, BlockLimits, BlockReplayer, Chain, PipelineConfig, ReplayError,
-    SchedulerKind, replay_sequentially, run_pipeline,
+    SchedulerKind, SpinWait, replay_sequentially, run_pipeline,
 };
 use sdk_lite::Hash;
 use svm_lite::ProgramRegistry;
@@ -131,18 +131,24 @@ fn parallel_replay_reaches_the_leaders_hashes() {
 #[test]
 fn a_replayer_reused_across_chains_stays_correct() {
     let programs = Arc::new(ProgramRegistry::with_builtins());
-    let mut replayer = BlockReplayer::new(3, Arc::clone(&programs));
-    for seed in 0..3 {
-        let workload = workload(
-            ConflictPattern::Zipf {
-                accounts: 50,
-                exponent: 1.1,
-            },
-            seed,
-        );
-        let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
-        let (bank, _) = replayer.replay_chain(genesis(&workload), &blocks).unwrap();
-        assert_eq!(bank.hash(), Some(blocks.last().unwrap().bank_hash));
+    for wait in [
+        SpinWait::spinning(Duration::from_micros(20)),
+        SpinWait::never(),
+    ] {
+        let mut replayer = BlockReplayer::new(3, Arc::clone(&programs)).with_wait(wait);
+        for seed in 0..3 {
+            let workload = workload(
+                ConflictPattern::Zipf {
+                    accounts: 50,
+                    exponent: 1.1,
+                },
+                seed,
+            );
+            let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+            let (bank, _) = replayer.replay_chain(genesis(&workload), &blocks).unwrap();
+            assert_eq!(bank.hash(), Some(blocks.last().unwrap().bank_hash));
+            assert_eq!(replayer.usage_queues_in_use(), 0);
+        }
     }
 }
 
@@ -339,6 +345,7 @@ mod property {
             weights in (0u32..5, 0u32..5, 0u32..3, 0u32..3, 0u32..2),
             transactions in 1usize..120,
             workers in 1usize..6,
+            spin in any::<bool>(),
         ) {
             let (transfer, bench, nonce, failing, bad) = weights;
             let mix = TransactionMix { transfer: transfer + 1, bench, nonce, failing, bad };
@@ -352,7 +359,15 @@ mod property {
             });
             let programs = Arc::new(ProgramRegistry::with_builtins());
             let block = sequential_block(&workload, &programs);
-            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+            // Spinning forced on or off: the urgent lane is used only by spinning threads,
+            // which this machine may have too few cores to choose by itself.
+            let wait = if spin {
+                SpinWait::spinning(Duration::from_micros(20))
+            } else {
+                SpinWait::never()
+            };
+            let mut replayer =
+                BlockReplayer::new(workers, Arc::clone(&programs)).with_wait(wait);
             let (bank, metrics) = replayer.replay(&genesis(&workload), &block).unwrap();
             prop_assert_eq!(bank.hash(), Some(block.bank_hash));
             prop_assert_eq!(metrics.transactions, block.transaction_count());
@@ -417,8 +432,13 @@ fn the_first_failure_in_block_order_is_reported_as_in_a_sequential_replay() {
         };
     assert_eq!(expected, *early.signature());
     for workers in [2, 4, 8] {
-        for _ in 0..5 {
-            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+        for round in 0..6 {
+            let wait = if round % 2 == 0 {
+                SpinWait::never()
+            } else {
+                SpinWait::spinning(Duration::from_micros(20))
+            };
+            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs)).with_wait(wait);
             match replayer.replay(&genesis(&workload), &block) {
                 Err(ReplayError::UncommittableTransaction { signature, .. }) => {
                     assert_eq!(signature, expected, "{workers} workers");
@@ -445,8 +465,13 @@ fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
         Arc::new(crate::common::PanickingProgram),
     );
     let programs = Arc::new(registry);
-    for workers in [1, 2, 4] {
-        let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+    for (workers, wait) in [
+        (1, SpinWait::never()),
+        (2, SpinWait::never()),
+        (4, SpinWait::never()),
+        (2, SpinWait::spinning(Duration::from_micros(20))),
+    ] {
+        let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs)).with_wait(wait);
         let error = replayer
             .replay(&genesis(&workload), &blocks[0])
             .unwrap_err();

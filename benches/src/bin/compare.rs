@@ -26,13 +26,15 @@ use banking_stage::{
     BlockLimits, BlockReplayer, PipelineConfig, SchedulerKind, replay_sequentially, run_pipeline,
 };
 use benches::blocks::{genesis, sequential_block};
-use benches::conflict_free_batches::replay_in_conflict_free_batches;
+use benches::conflict_free_batches::ConflictFreeBatchReplayer;
 use clap::Parser;
 use svm_lite::ProgramRegistry;
 use svm_lite::bench_program::UNITS_PER_HASH;
 
 /// Runs the comparison table.
 #[derive(Debug, Parser)]
+/// This project's replayer and pipeline against the baselines a user would pick instead
+/// (sequential, conflict-free batches), on the same blocks, in one table.
 #[command(about)]
 struct Args {
     /// Worker counts to compare at.
@@ -184,6 +186,7 @@ fn measure(
 ) -> Row {
     let blocks = std::slice::from_ref(block);
     let mut replayer = BlockReplayer::new(workers, Arc::clone(programs));
+    let batches = ConflictFreeBatchReplayer::new(workers, Arc::clone(programs));
     let (mut sequential, mut conflict_free, mut replay, mut efficiency) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hashes_match = true;
@@ -196,8 +199,7 @@ fn measure(
 
         let parent = genesis(workload);
         let start = Instant::now();
-        let bank = replay_in_conflict_free_batches(&parent, programs, block, workers)
-            .expect("the block replays");
+        let bank = batches.replay(&parent, block).expect("the block replays");
         conflict_free.push(start.elapsed());
         hashes_match &= bank.hash() == Some(block.bank_hash);
 

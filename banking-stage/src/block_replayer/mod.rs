@@ -1,0 +1,458 @@
+//! `BlockReplayer`: replays blocks in parallel with `unified-scheduler-logic`'s FIFO state
+//! machine, to exactly the state a sequential replay reaches.
+//!
+//! `mod.rs` holds the replayer and its in-order path; `pool.rs` the scheduler thread and
+//! the workers (kept across blocks); `worker.rs` what a worker does with a handoff.
+
+mod pool;
+mod worker;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
+
+use ahash::AHashSet;
+use dashmap::DashMap;
+use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
+use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
+use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
+
+use crate::bank::Bank;
+use crate::block::Block;
+use crate::critical_path::critical_path;
+use crate::messages::BufferedTransaction;
+use crate::pipeline::MAX_WORKERS;
+use crate::sequential_replay::ReplayError;
+use crate::spin_wait::SpinWait;
+use pool::{BlockOutcome, ReplayPool};
+use worker::{BlockContext, Failure};
+
+pub use pool::MAX_TASKS_PER_HANDOFF;
+
+/// Below this available parallelism (transactions per link of the longest conflict
+/// chain), a block is replayed in order on the calling thread: handing each link of a
+/// chain from thread to thread costs two wake-ups and gains nothing.
+pub const MIN_PARALLELISM: f64 = 1.5;
+
+/// Usage queues kept across blocks at most; past it, the cache is cleared between blocks.
+pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
+
+/// What a replay task carries: the transaction and its index in the block.
+#[derive(Debug)]
+pub struct ReplayTask {
+    /// Position in the block's serial order.
+    pub index: usize,
+    /// The transaction.
+    pub transaction: BufferedTransaction,
+}
+
+/// When one transaction ran, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionTiming {
+    /// Position in the block.
+    pub index: usize,
+    /// The worker that ran it.
+    pub worker: usize,
+    /// Start, from the beginning of the block's replay.
+    pub start: Duration,
+    /// How long it took (load, execute, commit).
+    pub duration: Duration,
+}
+
+/// What replaying one block took. The analysis (critical path, lower bound, efficiency)
+/// is computed on demand from the timings and the block, so the replay does not pay for
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayMetrics {
+    /// The block's slot.
+    pub slot: accounts_db_lite::Slot,
+    /// Transactions replayed.
+    pub transactions: usize,
+    /// Workers used.
+    pub workers: usize,
+    /// Whether the block ran in order on the calling thread (one worker, or too little
+    /// parallelism: see [`MIN_PARALLELISM`]).
+    pub in_order: bool,
+    /// Wall time of the block's replay (from the first task to the frozen bank).
+    pub wall: Duration,
+    /// Per transaction, in block order: when it ran, where, and how long it took (its
+    /// checks, execution and commit).
+    pub timings: Vec<TransactionTiming>,
+}
+
+impl ReplayMetrics {
+    /// The sum of every transaction's own time.
+    pub fn total_work(&self) -> Duration {
+        self.timings.iter().map(|timing| timing.duration).sum()
+    }
+
+    /// The longest chain of conflicting transactions of `block` (the block these metrics
+    /// are of), weighted by their measured times: no schedule can be faster.
+    pub fn critical_path(&self, block: &Block) -> Duration {
+        let durations: Vec<Duration> = self.timings.iter().map(|timing| timing.duration).collect();
+        critical_path(
+            block
+                .entries
+                .iter()
+                .flat_map(|entry| &entry.transactions)
+                .map(|transaction| transaction.lock_requests()),
+            &durations,
+        )
+    }
+
+    /// The lower bound on the wall time: `max(total work / workers, critical path)`.
+    pub fn lower_bound(&self, block: &Block) -> Duration {
+        let spread = self.total_work() / u32::try_from(self.workers.max(1)).unwrap_or(u32::MAX);
+        spread.max(self.critical_path(block))
+    }
+
+    /// How close the replay came to the lower bound: `lower bound / wall time` (1.0 is a
+    /// perfect schedule with free scheduling).
+    pub fn efficiency(&self, block: &Block) -> f64 {
+        let wall = self.wall.as_secs_f64();
+        if wall == 0.0 {
+            return 1.0;
+        }
+        self.lower_bound(block).as_secs_f64() / wall
+    }
+}
+
+/// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`].
+///
+/// A block whose longest conflict chain leaves less than [`MIN_PARALLELISM`] transactions
+/// per link (a single chain), and every block when there is one worker, is instead replayed
+/// in order on the calling thread, entry by entry: the state machine would only hand each
+/// transaction from thread to thread.
+///
+/// Per block: the calling thread checks what can be checked before anything runs (the
+/// parent hash, no signature twice, every transaction's age and status-cache check), then
+/// creates a task per transaction (resolving each account to its usage queue through a
+/// shared [`DashMap`], off the scheduler thread) and streams them to the scheduler thread.
+/// That thread owns the state machine: tasks that hold all their accounts go to the
+/// workers in handoffs sized from what tasks have cost so far (a share per worker, about
+/// 12 µs of work, at most [`MAX_TASKS_PER_HANDOFF`]); a task that had to wait for an
+/// account, a link of a conflict chain, goes ahead of the others on an urgent lane where
+/// threads have cores of their own. A worker runs a handoff's tasks against the bank as one
+/// batch (they were runnable together, so none conflicts with another: load, execute,
+/// commit) and sends them back; the scheduler deschedules them, which hands their accounts
+/// to the next tasks in block order. The state machine's FIFO order per account makes the
+/// result equal to running the block in order.
+///
+/// The scheduler thread and the workers start with the first block replayed in parallel
+/// and stop when the replayer is dropped. They wait for work with a
+/// [`SpinWait`](crate::SpinWait): polling for up to 50 µs where the machine has a core for
+/// each busy thread (the workers, the scheduler, the thread creating tasks), sleeping at
+/// once otherwise.
+///
+/// The usage-queue cache is reused across blocks (an account's queue is created once) and
+/// cleared between blocks when it holds more than [`MAX_CACHED_USAGE_QUEUES`]. Replay
+/// takes `&mut self`: one block at a time, which is what makes sharing the cache's queues
+/// with the scheduler thread's state machine sound.
+#[derive(Debug)]
+pub struct BlockReplayer {
+    num_workers: usize,
+    programs: Arc<ProgramRegistry>,
+    usage_queues: DashMap<Pubkey, UsageQueue<ReplayTask>>,
+    /// The scheduler thread and the workers, from the first parallel block on.
+    pool: Option<ReplayPool>,
+    /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
+    wait: Option<SpinWait>,
+}
+
+impl BlockReplayer {
+    /// A replayer with `num_workers` workers (clamped to 1..=64) running `programs`.
+    pub fn new(num_workers: usize, programs: Arc<ProgramRegistry>) -> Self {
+        Self {
+            num_workers: num_workers.clamp(1, MAX_WORKERS),
+            programs,
+            usage_queues: DashMap::new(),
+            pool: None,
+            wait: None,
+        }
+    }
+
+    /// The same replayer with its threads waiting by `wait` instead of the policy chosen
+    /// for this machine (which spins only with a core per busy thread). Tests use it to
+    /// run the spinning path (and its urgent lane) on small machines.
+    #[must_use]
+    pub fn with_wait(mut self, wait: SpinWait) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Workers used.
+    pub fn num_workers(&self) -> usize {
+        self.num_workers
+    }
+
+    /// Usage queues in the cache.
+    pub fn cached_usage_queues(&self) -> usize {
+        self.usage_queues.len()
+    }
+
+    /// Cached usage queues that something besides the cache still refers to (a task, a
+    /// state machine). Between blocks this is 0: every task was descheduled and dropped.
+    pub fn usage_queues_in_use(&self) -> usize {
+        self.usage_queues
+            .iter()
+            .filter(|entry| entry.value().handle_count() > 1)
+            .count()
+    }
+
+    /// Replays `blocks` in order from the frozen bank `parent`; returns the last bank and
+    /// each block's metrics.
+    ///
+    /// # Errors
+    /// The first block that does not replay to its declared hash (see
+    /// [`replay`](Self::replay)).
+    pub fn replay_chain(
+        &mut self,
+        parent: Arc<Bank>,
+        blocks: &[Block],
+    ) -> Result<(Arc<Bank>, Vec<ReplayMetrics>), ReplayError> {
+        let mut parent = parent;
+        let mut metrics = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let (bank, block_metrics) = self.replay(&parent, block)?;
+            metrics.push(block_metrics);
+            parent = bank;
+        }
+        Ok((parent, metrics))
+    }
+
+    /// Replays one block on a child of the frozen bank `parent` and checks its hash.
+    ///
+    /// # Errors
+    /// * [`ReplayError::ParentMismatch`]: the block does not build on `parent`;
+    /// * [`ReplayError::DuplicateSignature`] or [`ReplayError::UncommittableTransaction`]
+    ///   found by the checks before execution (already processed, blockhash too old): the
+    ///   block is rejected and nothing of it has run;
+    /// * [`ReplayError::UncommittableTransaction`] found while executing (an invalid
+    ///   durable nonce): the block is rejected; banks share one store (no forks yet), so
+    ///   the block's transactions that ran before stay applied;
+    /// * [`ReplayError::HashMismatch`]: the replayed bank hash differs from the block's.
+    pub fn replay(
+        &mut self,
+        parent: &Arc<Bank>,
+        block: &Block,
+    ) -> Result<(Arc<Bank>, ReplayMetrics), ReplayError> {
+        let transactions: Vec<BufferedTransaction> = block
+            .entries
+            .iter()
+            .flat_map(|entry| entry.transactions.iter().cloned())
+            .collect();
+        let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
+        if self.usage_queues.len() > MAX_CACHED_USAGE_QUEUES {
+            self.usage_queues.clear();
+        }
+        let start = Instant::now();
+        let in_order =
+            self.num_workers == 1 || available_parallelism(&transactions) < MIN_PARALLELISM;
+        let outcome = if in_order {
+            self.execute_in_order(&bank, block, start)
+        } else {
+            self.execute(&bank, &transactions, start)
+        };
+        let timings = match outcome {
+            Ok(timings) => timings,
+            Err((index, failure)) => {
+                let signature = *transactions[index].signature();
+                return Err(match failure {
+                    Failure::Error(error) => ReplayError::UncommittableTransaction {
+                        slot: block.slot,
+                        signature,
+                        error: Box::new(error),
+                    },
+                    Failure::Panicked => ReplayError::ExecutionPanicked {
+                        slot: block.slot,
+                        signature,
+                    },
+                });
+            }
+        };
+        let actual = bank.freeze();
+        let wall = start.elapsed();
+        if actual != block.bank_hash {
+            return Err(ReplayError::HashMismatch {
+                slot: block.slot,
+                declared: block.bank_hash,
+                actual,
+            });
+        }
+        bank.persist()?;
+        let metrics = ReplayMetrics {
+            slot: block.slot,
+            transactions: transactions.len(),
+            workers: self.num_workers,
+            in_order,
+            wall,
+            timings,
+        };
+        Ok((bank, metrics))
+    }
+
+    /// Runs the block's entries in order on this thread, each as one batch (no handoffs:
+    /// for one worker, or a block that is one long chain); returns the timings, or the
+    /// first transaction that could not be committed.
+    fn execute_in_order(&self, bank: &Arc<Bank>, block: &Block, start: Instant) -> BlockOutcome {
+        let config = ProcessingConfig {
+            recording: RecordingConfig {
+                transaction_times: true,
+                ..RecordingConfig::default()
+            },
+            error_metrics: None,
+        };
+        let mut timings = Vec::with_capacity(block.transaction_count());
+        for entry in &block.entries {
+            if entry.transactions.is_empty() {
+                continue;
+            }
+            let entry_start = Instant::now();
+            let output = match catch_unwind(AssertUnwindSafe(|| {
+                bank.load_and_execute(&self.programs, &entry.transactions, &config)
+            })) {
+                Ok(output) => output,
+                Err(_) => return Err((timings.len(), Failure::Panicked)),
+            };
+            if let Some((offset, error)) = output
+                .results
+                .iter()
+                .enumerate()
+                .find_map(|(offset, result)| result.as_ref().err().map(|e| (offset, e)))
+            {
+                return Err((timings.len() + offset, Failure::Error(error.clone())));
+            }
+            if bank.commit(&entry.transactions, &output).is_err() {
+                return Err((
+                    timings.len(),
+                    Failure::Error(TransactionError::CommitCancelled),
+                ));
+            }
+            let times = output
+                .transaction_times
+                .expect("invariant: asked for transaction times");
+            // The entry's checks and commit are shared work: spread them evenly, so a
+            // transaction's time means the same as on the parallel path (checks,
+            // execution, commit).
+            let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
+            let shared = entry_start.elapsed().saturating_sub(executed)
+                / u32::try_from(times.len()).unwrap_or(u32::MAX);
+            let mut at = entry_start - start;
+            for (_, duration) in times {
+                let duration = duration + shared;
+                timings.push(TransactionTiming {
+                    index: timings.len(),
+                    worker: 0,
+                    start: at,
+                    duration,
+                });
+                at += duration;
+            }
+        }
+        Ok(timings)
+    }
+
+    /// Runs the block's transactions in parallel on the pool (started on first use);
+    /// returns their timings, or the first (in block order) that could not be committed.
+    fn execute(
+        &mut self,
+        bank: &Arc<Bank>,
+        transactions: &[BufferedTransaction],
+        start: Instant,
+    ) -> BlockOutcome {
+        if transactions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let num_workers = self.num_workers;
+        let programs = &self.programs;
+        // Busy at once: the workers, the scheduler, and this thread creating tasks.
+        let wait = self
+            .wait
+            .unwrap_or_else(|| SpinWait::for_threads(num_workers + 2));
+        let pool = self
+            .pool
+            .get_or_insert_with(|| ReplayPool::start(num_workers, programs, wait));
+        let context = Arc::new(BlockContext {
+            bank: Arc::clone(bank),
+            failed_at: AtomicUsize::new(usize::MAX),
+            start,
+        });
+        let (task_sender, outcome) = pool.begin(context);
+        // Task creation, off the scheduler thread: the usage-queue lookups happen here.
+        let usage_queues = &self.usage_queues;
+        let mut loader = |key: Pubkey| {
+            // A read-locked shard first: most accounts were seen before (and the program
+            // ids every transaction names would otherwise serialize here).
+            if let Some(queue) = usage_queues.get(&key) {
+                return queue.clone();
+            }
+            usage_queues
+                .entry(key)
+                .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
+                .clone()
+        };
+        for (index, transaction) in transactions.iter().enumerate() {
+            let requests = transaction.lock_requests().map(|(key, writable)| {
+                let usage = if writable {
+                    RequestedUsage::Writable
+                } else {
+                    RequestedUsage::Readonly
+                };
+                (*key, usage)
+            });
+            let task = SchedulingStateMachine::create_task(
+                ReplayTask {
+                    index,
+                    transaction: Arc::clone(transaction),
+                },
+                index as u128,
+                requests,
+                &mut loader,
+            );
+            if task_sender.send(task).is_err() {
+                break;
+            }
+        }
+        drop(task_sender);
+        match outcome.recv() {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The scheduler thread died (a broken invariant): report its panic here.
+                let pool = self
+                    .pool
+                    .take()
+                    .expect("invariant: the pool that took the block is still here");
+                std::panic::resume_unwind(pool.into_panic())
+            }
+        }
+    }
+}
+
+/// How many transactions the block holds per link of its longest chain of conflicting
+/// transactions (counting each transaction as one unit of time): 1.0 for a single chain,
+/// the transaction count for a block without conflicts.
+pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
+    if transactions.is_empty() {
+        return 1.0;
+    }
+    let unit = vec![Duration::from_nanos(1); transactions.len()];
+    let longest = critical_path(
+        transactions
+            .iter()
+            .map(|transaction| transaction.lock_requests()),
+        &unit,
+    );
+    transactions.len() as f64 / longest.as_nanos().max(1) as f64
+}
+
+/// Signatures of `transactions` that appear more than once.
+pub(crate) fn first_duplicate_signature(
+    transactions: &[BufferedTransaction],
+) -> Option<&SanitizedTransaction> {
+    let mut seen = AHashSet::with_capacity(transactions.len());
+    transactions
+        .iter()
+        .find(|transaction| !seen.insert(*transaction.signature()))
+        .map(|transaction| transaction.as_ref())
+}

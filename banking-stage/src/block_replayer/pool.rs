@@ -1,0 +1,514 @@
+//! The replayer's threads: a scheduler thread that owns the FIFO state machine, and `N`
+//! workers. They start with the first block the replayer runs in parallel and live until
+//! the replayer is dropped, so a block pays for no thread start (a node replays a block
+//! every 400 ms; starting 15 threads costs a fair share of a small block).
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
+use svm_lite::ProgramRegistry;
+use unified_scheduler_logic::{Capability, SchedulingStateMachine, Task};
+
+use super::worker::{BlockContext, Failure, TaskResult, run_handoff};
+use super::{ReplayTask, TransactionTiming};
+use crate::spin_wait::SpinWait;
+
+/// New tasks the scheduler takes in at most between two looks at the workers' answers
+/// (each costs a fraction of a microsecond; workers finish a task every few microseconds).
+const NEW_TASKS_PER_TURN: usize = 32;
+
+/// Fresh handoffs sent but not answered, per worker, at most, where the scheduler spins
+/// (has a core of its own): enough queued that a worker does not idle while the scheduler
+/// answers, few enough that handoff sizes follow what tasks turn out to cost. A scheduler
+/// that shares cores sends everything at once instead: its wake-ups are too slow to keep a
+/// short queue filled.
+const MAX_HANDOFFS_IN_FLIGHT_PER_WORKER: usize = 4;
+
+/// Most tasks a worker takes in one handoff.
+pub const MAX_TASKS_PER_HANDOFF: usize = 16;
+
+/// The work a handoff aims to carry, in nanoseconds of its tasks' measured times: enough
+/// that its fixed cost (a send each way, perhaps a wake-up) is small beside it, little
+/// enough that a task's successor on a busy account, which waits for the whole handoff's
+/// answer, does not wait long, and that the block's last handoffs end close together.
+const HANDOFF_WORK_TARGET_NS: f64 = 12_000.0;
+
+/// Weight of the newest task time in the running mean.
+const TASK_TIME_SMOOTHING: f64 = 1.0 / 32.0;
+
+/// What a block's replay returns: the timings in block order, or its first failure.
+pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
+
+/// A worker's answers for one handoff.
+type Answers = Vec<(Task<ReplayTask>, TaskResult)>;
+
+/// Tasks for a worker, with the block they belong to.
+struct Handoff {
+    context: Arc<BlockContext>,
+    tasks: Vec<Task<ReplayTask>>,
+}
+
+/// The two channels handoffs travel on. A worker takes from `urgent` first: a link of a
+/// conflict chain sent there overtakes every handoff already queued on `normal`.
+#[derive(Debug)]
+struct Lanes<T> {
+    urgent: T,
+    normal: T,
+}
+
+/// One block for the scheduler thread: its tasks arrive on `tasks` as they are created;
+/// the outcome goes back on `outcome`.
+struct BlockJob {
+    context: Arc<BlockContext>,
+    tasks: Receiver<Task<ReplayTask>>,
+    outcome: Sender<BlockOutcome>,
+}
+
+/// The scheduler thread and the workers.
+#[derive(Debug)]
+pub(super) struct ReplayPool {
+    jobs: Option<Sender<BlockJob>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for BlockJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockJob").finish_non_exhaustive()
+    }
+}
+
+impl ReplayPool {
+    /// Starts the scheduler thread and `num_workers` workers running `programs`, waiting
+    /// for work by `wait`.
+    pub(super) fn start(
+        num_workers: usize,
+        programs: &Arc<ProgramRegistry>,
+        wait: SpinWait,
+    ) -> Self {
+        let (jobs, job_receiver) = unbounded::<BlockJob>();
+        let (urgent, urgent_receiver) = unbounded::<Handoff>();
+        let (normal, normal_receiver) = unbounded::<Handoff>();
+        let runnable = Lanes { urgent, normal };
+        let runnable_receiver = Lanes {
+            urgent: urgent_receiver,
+            normal: normal_receiver,
+        };
+        let (done, done_receiver) = unbounded::<Answers>();
+        let mut threads = Vec::with_capacity(num_workers + 1);
+        for worker in 0..num_workers {
+            let runnable = Lanes {
+                urgent: runnable_receiver.urgent.clone(),
+                normal: runnable_receiver.normal.clone(),
+            };
+            let done = done.clone();
+            let programs = Arc::clone(programs);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("replay-{worker}"))
+                    .spawn(move || run_worker(worker, &programs, &runnable, &done, wait))
+                    .expect("invariant: the OS can start a replay worker"),
+            );
+        }
+        drop(done);
+        drop(runnable_receiver);
+        threads.push(
+            std::thread::Builder::new()
+                .name("replay-scheduler".to_owned())
+                .spawn(move || {
+                    run_scheduler(num_workers, &job_receiver, &runnable, &done_receiver, wait);
+                })
+                .expect("invariant: the OS can start the replay scheduler thread"),
+        );
+        Self {
+            jobs: Some(jobs),
+            threads,
+        }
+    }
+
+    /// Starts a block: returns where to send its tasks (in block order; dropping the
+    /// sender says there are no more) and where its outcome will come.
+    pub(super) fn begin(
+        &self,
+        context: Arc<BlockContext>,
+    ) -> (Sender<Task<ReplayTask>>, Receiver<BlockOutcome>) {
+        let (task_sender, tasks) = unbounded();
+        let (outcome, outcome_receiver) = bounded(1);
+        let job = BlockJob {
+            context,
+            tasks,
+            outcome,
+        };
+        // A scheduler that died leaves the job unanswered: the caller sees the outcome
+        // channel close and asks for the panic (`into_panic`).
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(job);
+        }
+        (task_sender, outcome_receiver)
+    }
+
+    /// Stops the threads and returns the panic that stopped one of them (for a block
+    /// whose outcome never came).
+    pub(super) fn into_panic(mut self) -> Box<dyn Any + Send> {
+        drop(self.jobs.take());
+        let mut panic = None;
+        for thread in self.threads.drain(..) {
+            if let Err(payload) = thread.join() {
+                panic.get_or_insert(payload);
+            }
+        }
+        panic.unwrap_or_else(|| Box::new("a replay thread stopped without an answer"))
+    }
+}
+
+impl Drop for ReplayPool {
+    fn drop(&mut self) {
+        // Closing the job channel ends the scheduler, whose runnable channel closing ends
+        // the workers.
+        drop(self.jobs.take());
+        for thread in self.threads.drain(..) {
+            // A thread that panicked already lost its block (whose caller saw the outcome
+            // channel close); there is nothing left to report it to.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A replay worker: runs each handoff against its block's bank and answers for its tasks
+/// together.
+fn run_worker(
+    worker: usize,
+    programs: &ProgramRegistry,
+    runnable: &Lanes<Receiver<Handoff>>,
+    done: &Sender<Answers>,
+    wait: SpinWait,
+) {
+    while let Some(Handoff { context, tasks }) = next_handoff(runnable, wait) {
+        let answers = run_handoff(worker, &context, programs, tasks);
+        // Let go of the block's bank before answering: once the block's last answer is
+        // in, no worker holds its bank.
+        drop(context);
+        if done.send(answers).is_err() {
+            return;
+        }
+    }
+}
+
+/// The next handoff for a worker, urgent ones first; `None` once the scheduler is gone.
+fn next_handoff(runnable: &Lanes<Receiver<Handoff>>, wait: SpinWait) -> Option<Handoff> {
+    if !wait.spins() {
+        // Nothing comes on the urgent lane then (see `ReadyTasks`).
+        return runnable.normal.recv().ok();
+    }
+    let mut taken: Option<Option<Handoff>> = None;
+    let mut take = || {
+        for lane in [&runnable.urgent, &runnable.normal] {
+            match lane.try_recv() {
+                Ok(handoff) => taken = Some(Some(handoff)),
+                Err(TryRecvError::Disconnected) => taken = Some(None),
+                Err(TryRecvError::Empty) => continue,
+            }
+            return true;
+        }
+        false
+    };
+    if wait.poll_until(&mut take) {
+        return taken.flatten();
+    }
+    crossbeam_channel::select_biased! {
+        recv(runnable.urgent) -> handoff => handoff.ok(),
+        recv(runnable.normal) -> handoff => handoff.ok(),
+    }
+}
+
+/// Sizes handoffs from what tasks have cost so far (see [`HANDOFF_WORK_TARGET_NS`]).
+#[derive(Debug)]
+struct HandoffSizing {
+    num_workers: usize,
+    /// Running mean of a task's measured time; 0 until the first answer (cheap until
+    /// shown otherwise: the first handoffs are the largest).
+    mean_task_ns: f64,
+}
+
+impl HandoffSizing {
+    fn observe(&mut self, duration: Duration) {
+        let nanos = duration.as_nanos() as f64;
+        self.mean_task_ns = if self.mean_task_ns == 0.0 {
+            nanos
+        } else {
+            self.mean_task_ns + (nanos - self.mean_task_ns) * TASK_TIME_SMOOTHING
+        };
+    }
+
+    /// Tasks per handoff when `ready` tasks are runnable: a share per worker, at least one,
+    /// at most what the work target and [`MAX_TASKS_PER_HANDOFF`] allow.
+    fn size(&self, ready: usize) -> usize {
+        let by_work = if self.mean_task_ns > 0.0 {
+            (HANDOFF_WORK_TARGET_NS / self.mean_task_ns) as usize
+        } else {
+            MAX_TASKS_PER_HANDOFF
+        };
+        (ready / self.num_workers.max(1))
+            .min(by_work)
+            .clamp(1, MAX_TASKS_PER_HANDOFF)
+    }
+}
+
+/// Runnable tasks not handed out yet.
+///
+/// A task that had to wait for an account is a link of a conflict chain, the chain that
+/// bounds the block's replay time: where threads have cores of their own (they spin, so a
+/// handoff costs no wake-up), it is sent at once on the urgent lane, alone when it is the
+/// only one (so the next link waits for nothing else), split among the workers when many
+/// were unblocked together. Tasks runnable as soon as they arrive (`fresh`) fill
+/// the workers around the chains on the normal lane, in handoffs sized by
+/// [`HandoffSizing`], a few per worker at a time (the rest wait here, so handoff sizes
+/// follow what tasks turn out to cost).
+#[derive(Debug, Default)]
+struct ReadyTasks {
+    fresh: VecDeque<Task<ReplayTask>>,
+}
+
+impl ReadyTasks {
+    /// The next fresh handoff, sized by `sizing`.
+    fn next_fresh(&mut self, sizing: &HandoffSizing) -> Option<Vec<Task<ReplayTask>>> {
+        if self.fresh.is_empty() {
+            return None;
+        }
+        let size = sizing.size(self.fresh.len());
+        Some(self.fresh.drain(..size.min(self.fresh.len())).collect())
+    }
+}
+
+/// The scheduler thread: one state machine for its whole life, one block at a time.
+fn run_scheduler(
+    num_workers: usize,
+    jobs: &Receiver<BlockJob>,
+    runnable: &Lanes<Sender<Handoff>>,
+    done: &Receiver<Answers>,
+    wait: SpinWait,
+) {
+    // SAFETY: this thread was started for one `BlockReplayer` and creates no other state
+    // machine for `ReplayTask`, for its whole life. The usage queues its tasks hold come
+    // from that replayer's cache, which the replayer (whose `replay` takes `&mut self`)
+    // lends to one block at a time, and every block's tasks reach only this machine; each
+    // block's tasks are all descheduled before its outcome is sent, so no queue is in use
+    // between blocks.
+    let mut machine = unsafe {
+        SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
+            Capability::FifoQueueing,
+            // Every task whose accounts are free may run: the state machine still holds
+            // back conflicting ones.
+            None,
+        )
+    };
+    let mut sizing = HandoffSizing {
+        num_workers,
+        mean_task_ns: 0.0,
+    };
+    for job in jobs {
+        let outcome = schedule_block(&mut machine, &mut sizing, &job, runnable, done, wait);
+        machine.reinitialize();
+        // The caller may have unwound while creating tasks; nobody waits then.
+        let _ = job.outcome.send(outcome);
+    }
+}
+
+/// One block: feeds the state machine tasks as they are created, sends runnable ones to the
+/// workers, and deschedules finished ones. Returns the timings in block order, or the
+/// first failure in block order.
+///
+/// It runs until the task channel is closed and every task it received is answered, so a
+/// panic on the thread creating tasks cannot leave it waiting.
+fn schedule_block(
+    machine: &mut SchedulingStateMachine<ReplayTask>,
+    sizing: &mut HandoffSizing,
+    job: &BlockJob,
+    runnable: &Lanes<Sender<Handoff>>,
+    done: &Receiver<Answers>,
+    wait: SpinWait,
+) -> BlockOutcome {
+    let tasks = &job.tasks;
+    let mut timings: Vec<Option<TransactionTiming>> = Vec::new();
+    let mut first_failure: Option<(usize, Failure)> = None;
+    let mut received = 0;
+    let mut handled = 0;
+    let mut tasks_open = true;
+    let mut ready = ReadyTasks::default();
+    // A scheduler that sleeps between answers (threads share cores) wakes up too late for a
+    // short queue: then every runnable task is sent at once, as it comes.
+    let max_in_flight = if wait.spins() {
+        MAX_HANDOFFS_IN_FLIGHT_PER_WORKER * sizing.num_workers
+    } else {
+        usize::MAX
+    };
+    let mut in_flight = 0;
+    let mut finish = |machine: &mut SchedulingStateMachine<ReplayTask>,
+                      sizing: &mut HandoffSizing,
+                      answers: Answers,
+                      handled: &mut usize| {
+        for (task, result) in answers {
+            machine.deschedule_task(&task);
+            *handled += 1;
+            let index = task.payload().index;
+            match result {
+                TaskResult::Ran(timing) => {
+                    sizing.observe(timing.duration);
+                    if timings.len() <= index {
+                        timings.resize(index + 1, None);
+                    }
+                    timings[index] = Some(timing);
+                }
+                TaskResult::Failed(error) => {
+                    if first_failure
+                        .as_ref()
+                        .is_none_or(|(first, _)| index < *first)
+                    {
+                        first_failure = Some((index, error));
+                    }
+                }
+                TaskResult::Skipped => {}
+            }
+        }
+    };
+    let hand_out = |machine: &mut SchedulingStateMachine<ReplayTask>,
+                    sizing: &HandoffSizing,
+                    ready: &mut ReadyTasks,
+                    in_flight: &mut usize| {
+        let send = |lane: &Sender<Handoff>, tasks: Vec<Task<ReplayTask>>| {
+            lane.send(Handoff {
+                context: Arc::clone(&job.context),
+                tasks,
+            })
+            .expect("invariant: the replay workers outlive the scheduler");
+        };
+        if wait.spins() {
+            // Tasks that waited for an account, at once, on the urgent lane: a spinning
+            // worker takes them within a task's time. A chain's link goes alone; many
+            // unblocked together (the readers behind a write) are split like fresh ones.
+            while machine.has_unblocked_task() {
+                let count = machine.unblocked_task_queue_count();
+                let size = sizing.size(count);
+                let tasks: Vec<Task<ReplayTask>> =
+                    std::iter::from_fn(|| machine.schedule_next_unblocked_task())
+                        .take(size)
+                        .collect();
+                send(&runnable.urgent, tasks);
+                *in_flight += 1;
+            }
+        } else {
+            // Where threads share cores, each handoff may cost a wake-up: they travel
+            // with the other runnable tasks, batched.
+            while let Some(task) = machine.schedule_next_unblocked_task() {
+                ready.fresh.push_back(task);
+            }
+        }
+        while *in_flight < max_in_flight {
+            let Some(tasks) = ready.next_fresh(sizing) else {
+                break;
+            };
+            send(&runnable.normal, tasks);
+            *in_flight += 1;
+        }
+    };
+    while tasks_open || handled < received {
+        // Take everything waiting without blocking: answers first (they unblock others),
+        // then new tasks (a bounded bite, so answers are not left waiting).
+        let mut progressed = false;
+        for answers in done.try_iter() {
+            finish(machine, sizing, answers, &mut handled);
+            in_flight -= 1;
+            progressed = true;
+        }
+        if tasks_open {
+            for _ in 0..NEW_TASKS_PER_TURN {
+                match tasks.try_recv() {
+                    Ok(task) => {
+                        progressed = true;
+                        received += 1;
+                        ready.fresh.extend(machine.schedule_task(task));
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        tasks_open = false;
+                        break;
+                    }
+                }
+            }
+        }
+        hand_out(machine, sizing, &mut ready, &mut in_flight);
+        if progressed || (!tasks_open && handled == received) {
+            continue;
+        }
+        // Nothing waiting: poll a while where cores allow, then sleep until a worker
+        // answers or a task arrives.
+        if wait.poll_until(|| !done.is_empty() || (tasks_open && !tasks.is_empty())) {
+            continue;
+        }
+        if tasks_open {
+            crossbeam_channel::select! {
+                recv(done) -> answers => match answers {
+                    Ok(answers) => {
+                        finish(machine, sizing, answers, &mut handled);
+                        in_flight -= 1;
+                    }
+                    Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
+                },
+                recv(tasks) -> task => match task {
+                    Ok(task) => {
+                        received += 1;
+                        ready.fresh.extend(machine.schedule_task(task));
+                    }
+                    Err(_) => tasks_open = false,
+                },
+            }
+        } else {
+            match done.recv() {
+                Ok(answers) => {
+                    finish(machine, sizing, answers, &mut handled);
+                    in_flight -= 1;
+                }
+                Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
+            }
+        }
+        hand_out(machine, sizing, &mut ready, &mut in_flight);
+    }
+    assert!(
+        machine.has_no_active_task(),
+        "invariant: every task of the block was descheduled"
+    );
+    if let Some(failure) = first_failure {
+        return Err(failure);
+    }
+    timings.resize(received, None);
+    Ok(timings
+        .into_iter()
+        .map(|timing| timing.expect("invariant: every task ran when none failed"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handoffs_shrink_as_tasks_get_expensive() {
+        let mut sizing = HandoffSizing {
+            num_workers: 2,
+            mean_task_ns: 0.0,
+        };
+        // Unknown cost: a worker's share, up to the cap.
+        assert_eq!(sizing.size(100), MAX_TASKS_PER_HANDOFF);
+        assert_eq!(sizing.size(6), 3);
+        assert_eq!(sizing.size(1), 1);
+        sizing.observe(Duration::from_micros(2));
+        assert_eq!(sizing.size(100), 6);
+        for _ in 0..500 {
+            sizing.observe(Duration::from_micros(20));
+        }
+        assert_eq!(sizing.size(100), 1, "a 20 us task goes alone");
+    }
+}

@@ -1,0 +1,191 @@
+//! What a replay worker does with a handoff: runs its tasks against the block's bank and
+//! says, per task, whether it ran.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sdk_lite::TransactionError;
+use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
+use unified_scheduler_logic::Task;
+
+use super::{ReplayTask, TransactionTiming};
+use crate::bank::Bank;
+use crate::messages::BufferedTransaction;
+
+/// A worker's result for one task.
+#[derive(Debug)]
+pub(super) enum TaskResult {
+    Ran(TransactionTiming),
+    Failed(Failure),
+    /// Not run: an earlier task failed, so the block is rejected anyway.
+    Skipped,
+}
+
+/// Why a transaction of a block could not be replayed.
+#[derive(Debug)]
+pub(super) enum Failure {
+    /// The bank refused it.
+    Error(TransactionError),
+    /// Its execution panicked (a program bug); nothing of it was committed.
+    Panicked,
+}
+
+/// What one block's replay shares with every worker.
+#[derive(Debug)]
+pub(super) struct BlockContext {
+    /// The block's bank (a child of its parent, not frozen yet).
+    pub(super) bank: Arc<Bank>,
+    /// The lowest index of a transaction that failed: later ones are skipped (the block is
+    /// rejected anyway), earlier ones still run, so the error reported is the first in
+    /// block order, as in a sequential replay.
+    pub(super) failed_at: AtomicUsize,
+    /// When the block's replay started (timings are measured from here).
+    pub(super) start: Instant,
+}
+
+/// Runs a handoff's tasks as one `svm-lite` batch with one commit. They were all runnable
+/// at the same moment, so no two of them conflict: running them together is the same as
+/// running them one by one, with one check, one account loader and one commit for all
+/// instead of one each. A panic falls back to one at a time, to name the transaction.
+pub(super) fn run_handoff(
+    worker: usize,
+    context: &BlockContext,
+    programs: &ProgramRegistry,
+    tasks: Vec<Task<ReplayTask>>,
+) -> Vec<(Task<ReplayTask>, TaskResult)> {
+    if tasks.len() == 1 {
+        return tasks
+            .into_iter()
+            .map(|task| {
+                let result = run_task(worker, context, programs, &task);
+                (task, result)
+            })
+            .collect();
+    }
+    let BlockContext {
+        bank,
+        failed_at,
+        start: block_start,
+    } = context;
+    let failed = failed_at.load(Ordering::Relaxed);
+    let (run, skipped): (Vec<_>, Vec<_>) = tasks
+        .into_iter()
+        .partition(|task| task.payload().index <= failed);
+    let mut answers: Vec<(Task<ReplayTask>, TaskResult)> = skipped
+        .into_iter()
+        .map(|task| (task, TaskResult::Skipped))
+        .collect();
+    if run.is_empty() {
+        return answers;
+    }
+    let batch: Vec<BufferedTransaction> = run
+        .iter()
+        .map(|task| Arc::clone(&task.payload().transaction))
+        .collect();
+    let config = ProcessingConfig {
+        recording: RecordingConfig {
+            transaction_times: true,
+            ..RecordingConfig::default()
+        },
+        error_metrics: None,
+    };
+    let started = Instant::now();
+    let Ok(output) = catch_unwind(AssertUnwindSafe(|| {
+        bank.load_and_execute(programs, &batch, &config)
+    })) else {
+        // Nothing was committed: run them one at a time to find the one that panics.
+        answers.extend(run.into_iter().map(|task| {
+            let result = run_task(worker, context, programs, &task);
+            (task, result)
+        }));
+        return answers;
+    };
+    let fail = |index: usize, failure: Failure| {
+        failed_at.fetch_min(index, Ordering::Relaxed);
+        TaskResult::Failed(failure)
+    };
+    if let Err(error) = bank.commit(&batch, &output) {
+        log::error!("replay commit refused: {error}");
+        answers.extend(run.into_iter().map(|task| {
+            let index = task.payload().index;
+            (
+                task,
+                fail(index, Failure::Error(TransactionError::CommitCancelled)),
+            )
+        }));
+        return answers;
+    }
+    let times = output
+        .transaction_times
+        .unwrap_or_else(|| vec![(Duration::ZERO, Duration::ZERO); batch.len()]);
+    // The batch's check and commit are shared work: spread them evenly.
+    let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
+    let shared = started.elapsed().saturating_sub(executed)
+        / u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
+    let base = started - *block_start;
+    for ((task, result), (begin, duration)) in run.into_iter().zip(&output.results).zip(times) {
+        let index = task.payload().index;
+        let answer = match result {
+            Ok(_) => TaskResult::Ran(TransactionTiming {
+                index,
+                worker,
+                start: base + begin,
+                duration: duration + shared,
+            }),
+            Err(error) => fail(index, Failure::Error(error.clone())),
+        };
+        answers.push((task, answer));
+    }
+    answers
+}
+
+/// Runs one task's transaction; a panic in it (a program bug) is caught and reported, so
+/// the task still goes back to the scheduler and nothing waits for it forever.
+fn run_task(
+    worker: usize,
+    context: &BlockContext,
+    programs: &ProgramRegistry,
+    task: &Task<ReplayTask>,
+) -> TaskResult {
+    let BlockContext {
+        bank,
+        failed_at,
+        start: block_start,
+    } = context;
+    let index = task.payload().index;
+    if index > failed_at.load(Ordering::Relaxed) {
+        return TaskResult::Skipped;
+    }
+    let fail = |failure: Failure| {
+        failed_at.fetch_min(index, Ordering::Relaxed);
+        TaskResult::Failed(failure)
+    };
+    let started = Instant::now();
+    let batch = std::slice::from_ref(&task.payload().transaction);
+    let output = match catch_unwind(AssertUnwindSafe(|| {
+        bank.load_and_execute(programs, batch, &ProcessingConfig::default())
+    })) {
+        Ok(output) => output,
+        Err(_) => {
+            log::error!("replay of transaction {index} panicked");
+            return fail(Failure::Panicked);
+        }
+    };
+    match &output.results[0] {
+        Err(error) => fail(Failure::Error(error.clone())),
+        Ok(_) => match bank.commit(batch, &output) {
+            Ok(_) => TaskResult::Ran(TransactionTiming {
+                index,
+                worker,
+                start: started - *block_start,
+                duration: started.elapsed(),
+            }),
+            Err(error) => {
+                log::error!("replay commit refused: {error}");
+                fail(Failure::Error(TransactionError::CommitCancelled))
+            }
+        },
+    }
+}
