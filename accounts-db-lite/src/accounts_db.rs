@@ -1,7 +1,7 @@
 //! `AccountsDb`: the account store: concurrent loads, serialized batch commits, and the
 //! incremental state hash.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use log::debug;
@@ -9,7 +9,10 @@ use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
 
 use std::path::Path;
 
-use crate::durable::{DurableError, DurableLog, OpenOptions, Recovered};
+use crate::durable::compaction::BackgroundCompactor;
+use crate::durable::{
+    CompactionReport, DurableError, DurableLog, OpenOptions, Recovered, SegmentStats,
+};
 use crate::error::{OpenError, StoreError};
 use crate::lt_hash::LtHash;
 
@@ -35,9 +38,10 @@ pub type Slot = u64;
 /// a transaction's commit is atomic. (Tested under threads.)
 ///
 /// # Swapping the backend
-/// Callers use only the methods below. The in-memory map is the backend today; a durable
-/// one (append-only segments, crash recovery) plugs in behind the same methods, with its
-/// own constructor.
+/// Callers use only the methods below. The in-memory map serves every load; a store
+/// opened with [`open`](Self::open) also writes every commit to a durable backend
+/// (append-only segments, crash recovery, compaction: see [`durable`](crate::durable))
+/// behind the same methods.
 #[derive(Debug)]
 pub struct AccountsDb {
     accounts: DashMap<Pubkey, AccountSharedData, ahash::RandomState>,
@@ -45,7 +49,29 @@ pub struct AccountsDb {
     /// matches the accounts once a commit returns.
     committed: Mutex<CommitState>,
     /// The durable backend, if the store was opened on a directory.
-    durable: Option<Mutex<DurableLog>>,
+    durable: Option<Durable>,
+}
+
+/// The durable backend: the log, shared with its compaction thread.
+#[derive(Debug)]
+struct Durable {
+    log: Arc<Mutex<DurableLog>>,
+    compactor: Option<BackgroundCompactor>,
+}
+
+impl Durable {
+    fn new(log: DurableLog) -> Self {
+        let background = log.background_compaction();
+        let log = Arc::new(Mutex::new(log));
+        let compactor = background.then(|| BackgroundCompactor::start(Arc::clone(&log)));
+        Self { log, compactor }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DurableLog> {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 #[derive(Debug)]
@@ -105,7 +131,7 @@ impl AccountsDb {
             let mut store = Self::new_with_genesis(genesis.iter().cloned())?;
             log.append(0, &genesis);
             log.commit(0, &store.state_hash())?;
-            store.durable = Some(Mutex::new(log));
+            store.durable = Some(Durable::new(log));
             return Ok((store, recovered));
         };
         let mut store = Self::new_with_genesis(recovered.accounts.iter().cloned())?;
@@ -119,7 +145,7 @@ impl AccountsDb {
             }
             .into());
         }
-        store.durable = Some(Mutex::new(log));
+        store.durable = Some(Durable::new(log));
         Ok((store, recovered))
     }
 
@@ -144,10 +170,34 @@ impl AccountsDb {
             });
         }
         let state_hash = committed.lt_hash.checksum();
-        durable
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .commit(slot, &state_hash)
+        let mut log = durable.lock();
+        log.commit(slot, &state_hash)?;
+        if log.wants_compaction()
+            && let Some(compactor) = &durable.compactor
+        {
+            compactor.wake();
+        }
+        Ok(())
+    }
+
+    /// Compacts the durable backend's sealed segments now, on this thread (see
+    /// [`durable::compact`](crate::durable::compact)); `Ok(None)` for an in-memory store or
+    /// when there is nothing to gain. Loads and commits go on meanwhile.
+    ///
+    /// # Errors
+    /// The backend's I/O error or a damaged sealed segment; the store stays as it was
+    /// (or, for a failure to remove replaced files, compacted, with the files removed at
+    /// the next open).
+    pub fn compact(&self) -> Result<Option<CompactionReport>, DurableError> {
+        match &self.durable {
+            Some(durable) => crate::durable::compact(&durable.log),
+            None => Ok(None),
+        }
+    }
+
+    /// The durable backend's segments (`None` for an in-memory store).
+    pub fn segment_stats(&self) -> Option<SegmentStats> {
+        self.durable.as_ref().map(|durable| durable.lock().stats())
     }
 
     /// Whether the store has a durable backend.
@@ -229,10 +279,7 @@ impl AccountsDb {
             }
         }
         if let Some(durable) = &self.durable {
-            durable
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .append(slot, accounts);
+            durable.lock().append(slot, accounts);
         }
         committed.lt_hash.mix_in(&delta);
         committed.slot = slot;

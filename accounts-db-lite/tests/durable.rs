@@ -3,7 +3,7 @@
 
 mod durable_common;
 
-use accounts_db_lite::durable::{DurableError, FORMAT_FILE, OpenOptions};
+use accounts_db_lite::durable::{DurableError, FORMAT_FILE, FORMAT_VERSION, OpenOptions};
 use accounts_db_lite::{AccountsDb, OpenError};
 use durable_common::*;
 
@@ -107,6 +107,7 @@ fn a_flipped_byte_before_the_last_commit_is_corruption() {
         genesis,
         OpenOptions {
             truncate_to_last_good_commit: true,
+            ..OpenOptions::default()
         },
     )
     .unwrap();
@@ -163,7 +164,7 @@ fn foreign_and_newer_directories_are_refused() {
         AccountsDb::open(&dir, genesis, OpenOptions::default()),
         Err(OpenError::Durable(DurableError::NewerFormat {
             found: 9,
-            supported: 1,
+            supported: FORMAT_VERSION,
             ..
         }))
     ));
@@ -182,7 +183,8 @@ fn crash_child() {
     let Ok(dir) = std::env::var("DURABLE_CRASH_DIR") else {
         return;
     };
-    let store = open(std::path::Path::new(&dir));
+    // Small segments: the kills land in rolls and background compactions too.
+    let store = open_small(std::path::Path::new(&dir));
     let mut slot = store.slot();
     let mut out = std::io::stdout();
     loop {

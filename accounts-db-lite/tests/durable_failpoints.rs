@@ -1,6 +1,7 @@
-//! Every write, fsync and rename of the durable store fails in turn; after each, the store
-//! reopens to exactly the state of the last committed slot. One test function: the
-//! failpoints are process-wide.
+//! Every write, fsync and rename of the durable store fails in turn (creating a store,
+//! committing a slot, rolling to a new segment, compacting); after each, the store reopens
+//! to exactly the state of the last committed slot, and a run that goes on loses nothing.
+//! One test function: the failpoints are process-wide.
 
 mod durable_common;
 
@@ -8,8 +9,22 @@ use accounts_db_lite::AccountsDb;
 use accounts_db_lite::durable::{self, FAILPOINTS, OpenOptions};
 use durable_common::*;
 
+/// Every commit rolls to a new segment first, so the roll's failpoints are reached too.
+fn roll_every_commit() -> OpenOptions {
+    OpenOptions {
+        segment_bytes: 1,
+        background_compaction: false,
+        ..OpenOptions::default()
+    }
+}
+
+fn open_with(dir: &std::path::Path, options: OpenOptions) -> AccountsDb {
+    AccountsDb::open(dir, genesis, options).unwrap().0
+}
+
 #[test]
 fn a_failure_at_any_point_loses_nothing_committed() {
+    let mut reached = 0;
     for &failpoint in &FAILPOINTS {
         if failpoint.starts_with("format.") {
             // Creating a store fails; retried without the failure, it starts fresh.
@@ -22,11 +37,17 @@ fn a_failure_at_any_point_loses_nothing_committed() {
             durable::disarm_all();
             assert_same(&open(&dir), 0);
             std::fs::remove_dir_all(&dir).unwrap();
+            reached += 1;
+            continue;
+        }
+        if failpoint.starts_with("compact.") {
+            compaction_fails_at(failpoint);
+            reached += 1;
             continue;
         }
         // The failure at slot 3, then a crash: the reopened store is at slot 2.
         let dir = directory(&format!("fp-crash-{failpoint}"));
-        let store = open(&dir);
+        let store = open_with(&dir, roll_every_commit());
         commit_slots(&store, 1, 2);
         store.store(3, &writes(3)).unwrap();
         durable::arm(failpoint);
@@ -39,7 +60,7 @@ fn a_failure_at_any_point_loses_nothing_committed() {
         // The failure at slot 3, then the run goes on: slot 3's accounts are written with
         // slot 4's commit, and the reopened store is at slot 5.
         let dir = directory(&format!("fp-continue-{failpoint}"));
-        let store = open(&dir);
+        let store = open_with(&dir, roll_every_commit());
         commit_slots(&store, 1, 2);
         store.store(3, &writes(3)).unwrap();
         durable::arm(failpoint);
@@ -49,5 +70,40 @@ fn a_failure_at_any_point_loses_nothing_committed() {
         drop(store);
         assert_same(&open(&dir), 5);
         std::fs::remove_dir_all(&dir).unwrap();
+        reached += 1;
     }
+    assert_eq!(reached, FAILPOINTS.len());
+}
+
+/// A compaction that fails at `failpoint`: the store keeps working, a crash right after
+/// loses nothing, and a later compaction succeeds.
+fn compaction_fails_at(failpoint: &'static str) {
+    let options = OpenOptions {
+        background_compaction: false,
+        ..small_segments()
+    };
+    // Then a crash.
+    let dir = directory(&format!("fp-crash-{failpoint}"));
+    let store = open_with(&dir, options);
+    commit_slots(&store, 1, 20);
+    durable::arm(failpoint);
+    assert!(store.compact().is_err(), "{failpoint}");
+    durable::disarm_all();
+    drop(store);
+    assert_same(&open(&dir), 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Then the run goes on, and compacts again.
+    let dir = directory(&format!("fp-continue-{failpoint}"));
+    let store = open_with(&dir, options);
+    commit_slots(&store, 1, 20);
+    durable::arm(failpoint);
+    assert!(store.compact().is_err(), "{failpoint}");
+    durable::disarm_all();
+    commit_slots(&store, 21, 25);
+    store.compact().unwrap();
+    assert_same(&store, 25);
+    drop(store);
+    assert_same(&open(&dir), 25);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,5 +1,6 @@
 //! The durable store against the in-memory one: slot commit throughput with an `fsync` per
-//! slot, the time to open (recover) a store of 1,000,000 accounts, and load latency.
+//! slot, the time to open (recover) a store of 1,000,000 accounts, load latency, and
+//! compaction (its time, and opening a store before and after it).
 //!
 //! `cargo bench -p benches --bench durable`
 
@@ -115,9 +116,75 @@ fn load(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Compaction of a store of 100,000 live accounts after 100,000 overwrites spread over 200
+/// slots (about half of the sealed records superseded), and opening the store before and
+/// after compaction.
+fn compaction(c: &mut Criterion) {
+    const LIVE: u64 = 100_000;
+    const SLOTS: u64 = 200;
+    const PER_SLOT: u64 = 500;
+    let options = OpenOptions {
+        segment_bytes: 4 << 20,
+        background_compaction: false,
+        ..OpenOptions::default()
+    };
+    let dir = directory("compaction");
+    let (store, _) = AccountsDb::open(&dir, || accounts(0..LIVE, 1), options).expect("creates");
+    let mut slot = 0;
+    let mut churn = |store: &AccountsDb| {
+        for _ in 0..SLOTS {
+            slot += 1;
+            let start = (slot * PER_SLOT) % (LIVE - PER_SLOT);
+            store
+                .store(slot, &accounts(start..start + PER_SLOT, slot))
+                .expect("slots ascend");
+            store.commit_slot(slot).expect("the disk takes it");
+        }
+    };
+    let mut group = c.benchmark_group("compaction");
+    group.sample_size(10);
+    group.bench_function(
+        BenchmarkId::new("compact", "100k_live_100k_superseded"),
+        |b| {
+            b.iter_custom(|iterations| {
+                let mut total = std::time::Duration::ZERO;
+                for _ in 0..iterations {
+                    churn(&store);
+                    let start = std::time::Instant::now();
+                    black_box(store.compact().expect("compacts").expect("work to do"));
+                    total += start.elapsed();
+                }
+                total
+            });
+        },
+    );
+    churn(&store);
+    drop(store);
+    for (name, compact_first) in [("before_compaction", false), ("after_compaction", true)] {
+        if compact_first {
+            let (store, _) = AccountsDb::open(&dir, Vec::new, options).expect("recovers");
+            store.compact().expect("compacts");
+        }
+        group.bench_function(BenchmarkId::new("open", name), |b| {
+            b.iter(|| {
+                let (store, _) = AccountsDb::open(&dir, Vec::new, options).expect("recovers");
+                black_box(store.len())
+            });
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 mod group {
     // The macro generates an undocumented `pub fn benches`.
     #![allow(missing_docs)]
-    criterion::criterion_group!(benches, super::commit, super::open, super::load);
+    criterion::criterion_group!(
+        benches,
+        super::commit,
+        super::open,
+        super::load,
+        super::compaction
+    );
 }
 criterion_main!(group::benches);

@@ -2,14 +2,21 @@
 //! check that a failure at any point loses nothing committed. Compiled in only with the
 //! `failpoints` feature; without it every check is a constant `Ok`.
 
-/// The names of every failpoint, in the order the commit protocol reaches them.
-pub const FAILPOINTS: [&str; 6] = [
+/// The names of every failpoint: creating a store, then a commit (rolling to a new
+/// segment first when the active one is full), then a compaction.
+pub const FAILPOINTS: [&str; 12] = [
     "format.write",
     "format.rename",
+    "segment.create",
+    "segment.dir-fsync",
     "records.write",
     "records.fsync",
     "commit.write",
     "commit.fsync",
+    "compact.write",
+    "compact.fsync",
+    "compact.rename",
+    "compact.remove",
 ];
 
 #[cfg(feature = "failpoints")]

@@ -7,8 +7,10 @@ use super::failpoint::check;
 
 /// The file naming the directory's format.
 pub const FORMAT_FILE: &str = "FORMAT";
-/// The format version this code writes (and the newest it reads).
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this code writes (and the newest it reads). Version 2 added
+/// numbered segments and compaction's base records; a version-1 directory (one segment,
+/// no base record) is a valid version-2 one and is read as such.
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER: &str = "accounts-db-lite durable store\n";
 
 /// Reads the directory's format version, or `None` for a directory without one (new).

@@ -1,4 +1,4 @@
-//! `DurableLog`: the append-only segment, its commit protocol and its recovery.
+//! `DurableLog`: the segments, the commit protocol, rolling, and recovery.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,21 +11,40 @@ use super::DurableError;
 use super::failpoint::check;
 use super::format;
 use super::record::{self, DecodeError, Record};
+use super::segments::{self, io};
 
-const SEGMENT: &str = "segment-000000.log";
+/// The default size at which the active segment is sealed and a new one started.
+pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
 
 /// How to open a store.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenOptions {
     /// On corruption before the last complete commit, recover to the last good commit
     /// before the damage (losing what follows) instead of failing.
     pub truncate_to_last_good_commit: bool,
+    /// A commit that finds the active segment this large (in bytes) first seals it and
+    /// starts a new one. Sealed segments are what compaction rewrites.
+    pub segment_bytes: u64,
+    /// Compact on a background thread when at least half of the account records in sealed
+    /// segments have been superseded by later ones.
+    pub background_compaction: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            truncate_to_last_good_commit: false,
+            segment_bytes: DEFAULT_SEGMENT_BYTES,
+            background_compaction: true,
+        }
+    }
 }
 
 /// What followed the last complete commit at open: discarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TornTail {
-    /// Where it started (the end of the last complete commit record).
+    /// Where it started (the end of the last complete commit record, in the segment that
+    /// held the damage).
     pub offset: u64,
     /// Its length.
     pub bytes: u64,
@@ -43,31 +62,58 @@ pub struct Recovered {
     /// The offset of the corruption skipped by
     /// [`OpenOptions::truncate_to_last_good_commit`], if any.
     pub truncated_corruption: Option<u64>,
+    /// Files of an interrupted compaction removed at open (an unfinished output, or
+    /// segments a finished one replaced).
+    pub compaction_leftovers_removed: usize,
+}
+
+/// The store's segments at a moment, for reports and compaction triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SegmentStats {
+    /// Live segment files, the active one included.
+    pub segments: usize,
+    /// Their committed bytes.
+    pub bytes: u64,
+    /// Account records in sealed segments.
+    pub sealed_records: u64,
+    /// Of those, records a later record of the same account superseded.
+    pub sealed_superseded: u64,
 }
 
 /// The durable log of one store.
 #[derive(Debug)]
 pub struct DurableLog {
+    pub(super) dir: PathBuf,
+    options: OpenOptions,
+    /// The segment appended to.
+    active: u64,
     path: PathBuf,
     file: File,
-    /// The end of the last complete commit record: where the next write goes.
+    /// The end of the last complete commit record in the active segment: where the next
+    /// write goes.
     end: u64,
     /// Records of slots not yet committed (kept across a failed commit, so the next one
-    /// writes them too).
+    /// writes them too), and their keys.
     pending: Vec<u8>,
+    pending_keys: Vec<Pubkey>,
     /// A failed commit could not restore the file's end: no more writes.
     poisoned: bool,
     /// The last slot made durable.
     last_committed: Option<u64>,
-}
-
-fn io(operation: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> DurableError {
-    let path = path.to_path_buf();
-    move |source| DurableError::Io {
-        operation,
-        path,
-        source,
-    }
+    /// Sealed segments (below `active`), ascending.
+    pub(super) sealed: Vec<u64>,
+    /// Per key with a committed record: the segment holding its latest one.
+    pub(super) index: AHashMap<Pubkey, u64>,
+    /// Per live segment: committed account records, and how many a later record
+    /// superseded.
+    pub(super) records: AHashMap<u64, u64>,
+    pub(super) superseded: AHashMap<u64, u64>,
+    /// Committed bytes per sealed segment.
+    pub(super) sealed_bytes: AHashMap<u64, u64>,
+    /// Segments a compaction replaced but could not remove (ignored by recovery).
+    pub(super) leftovers: Vec<u64>,
+    /// A compaction is running.
+    pub(super) compacting: bool,
 }
 
 impl DurableLog {
@@ -78,68 +124,115 @@ impl DurableLog {
     /// commit (unless `options` truncates it).
     pub fn open(dir: &Path, options: OpenOptions) -> Result<(Self, Recovered), DurableError> {
         std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-        let had_format = format::read(dir)?.is_some();
-        let path = dir.join(SEGMENT);
-        if had_format && !path.exists() {
+        let version = format::read(dir)?;
+        let (numbers, unfinished) = segments::list(dir)?;
+        if version.is_some() && numbers.is_empty() {
             // The format says a store lives here; its log cannot be silently recreated.
-            return Err(DurableError::MissingSegment(path));
+            return Err(DurableError::MissingSegment(segments::path(dir, 0)));
         }
+        let mut removed = 0;
+        for path in unfinished {
+            std::fs::remove_file(&path).map_err(io("remove", &path))?;
+            removed += 1;
+        }
+        // The newest segment written by compaction replaces every segment below it.
+        let mut live = numbers;
+        if let Some(position) = live
+            .iter()
+            .rposition(|&number| starts_with_base(dir, number))
+        {
+            for number in live.drain(..position) {
+                let path = segments::path(dir, number);
+                std::fs::remove_file(&path).map_err(io("remove", &path))?;
+                removed += 1;
+            }
+        }
+        if live.is_empty() {
+            let path = segments::path(dir, 0);
+            File::create(&path).map_err(io("create", &path))?;
+            live.push(0);
+        }
+        // The segments' directory entries (a creation, removals) must be durable before
+        // anything committed counts on them; cheap, so done on every open.
+        segments::sync_dir(dir)?;
+        if version.is_none_or(|version| version < format::FORMAT_VERSION) {
+            // Last for a new store: a directory with a FORMAT file always has its log.
+            // An older store is upgraded before this code may write what it cannot read.
+            format::write(dir)?;
+        }
+        let scan = scan(dir, &live, options)?;
+        // Segments after the one that ended the scan hold nothing committed.
+        for &number in &live[scan.last_live + 1..] {
+            let path = segments::path(dir, number);
+            std::fs::remove_file(&path).map_err(io("remove", &path))?;
+        }
+        live.truncate(scan.last_live + 1);
+        let active = *live.last().expect("invariant: at least one live segment");
+        let path = segments::path(dir, active);
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(false)
             .open(&path)
             .map_err(io("open", &path))?;
-        // The segment's directory entry must be durable before anything committed in it
-        // counts on it; cheap, so done on every open (a crash may have come between a
-        // creation and its directory fsync).
-        File::open(dir)
-            .and_then(|directory| directory.sync_all())
-            .map_err(io("fsync", dir))?;
-        if !had_format {
-            // Last: a directory with a FORMAT file always has its log.
-            format::write(dir)?;
-        }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io("read", &path))?;
-        let scan = scan(&bytes, &path, options)?;
-        let end = scan.end as u64;
-        let torn_tail =
-            (end < bytes.len() as u64 && scan.truncated_corruption.is_none()).then(|| TornTail {
-                offset: end,
-                bytes: bytes.len() as u64 - end,
-            });
-        if end < bytes.len() as u64 {
-            if let Some(tail) = &torn_tail {
+        let length = file.metadata().map_err(io("stat", &path))?.len();
+        if scan.end < length {
+            if scan.torn_tail.is_some() {
                 log::warn!(
                     "{}: discarding a torn tail of {} bytes at offset {}",
                     path.display(),
-                    tail.bytes,
-                    tail.offset
+                    length - scan.end,
+                    scan.end
                 );
             }
-            file.set_len(end).map_err(io("truncate", &path))?;
+            file.set_len(scan.end).map_err(io("truncate", &path))?;
             file.sync_data().map_err(io("fsync", &path))?;
         }
-        file.seek(SeekFrom::Start(end)).map_err(io("seek", &path))?;
+        file.seek(SeekFrom::Start(scan.end))
+            .map_err(io("seek", &path))?;
         let last_commit = scan.last_commit;
         let mut accounts: Vec<(Pubkey, AccountSharedData)> = scan.accounts.into_iter().collect();
         accounts.sort_unstable_by_key(|(key, _)| *key);
+        let sealed: Vec<u64> = live[..live.len() - 1].to_vec();
+        let mut superseded: AHashMap<u64, u64> = AHashMap::new();
+        let mut latest: AHashMap<u64, u64> = AHashMap::new();
+        for &segment in scan.index.values() {
+            *latest.entry(segment).or_default() += 1;
+        }
+        for (&segment, &count) in &scan.records {
+            superseded.insert(
+                segment,
+                count.saturating_sub(latest.get(&segment).copied().unwrap_or(0)),
+            );
+        }
         Ok((
             Self {
+                dir: dir.to_path_buf(),
+                options,
+                active,
                 path,
                 file,
-                end,
+                end: scan.end,
                 pending: Vec::new(),
+                pending_keys: Vec::new(),
                 poisoned: false,
                 last_committed: last_commit.map(|(slot, _)| slot),
+                sealed_bytes: sealed
+                    .iter()
+                    .map(|&number| (number, scan.bytes.get(&number).copied().unwrap_or(0)))
+                    .collect(),
+                sealed,
+                index: scan.index,
+                records: scan.records,
+                superseded,
+                leftovers: Vec::new(),
+                compacting: false,
             },
             Recovered {
                 accounts,
                 last_commit,
-                torn_tail,
+                torn_tail: scan.torn_tail,
                 truncated_corruption: scan.truncated_corruption,
+                compaction_leftovers_removed: removed,
             },
         ))
     }
@@ -148,11 +241,13 @@ impl DurableLog {
     pub fn append(&mut self, slot: u64, accounts: &[(Pubkey, AccountSharedData)]) {
         for (key, account) in accounts {
             record::encode_account(&mut self.pending, key, slot, account);
+            self.pending_keys.push(*key);
         }
     }
 
     /// Makes every buffered record durable, then a commit record for `slot` with
-    /// `state_hash`: records, fsync, commit record, fsync.
+    /// `state_hash`: records, fsync, commit record, fsync. A commit that finds the active
+    /// segment full seals it and starts the next one first.
     ///
     /// # Errors
     /// I/O. The file is cut back to the previous commit and the buffered records are kept,
@@ -169,12 +264,22 @@ impl DurableLog {
                 source: std::io::Error::other("the log is poisoned"),
             });
         }
+        if self.end >= self.options.segment_bytes.max(1) {
+            self.roll()?;
+        }
         let mut commit = Vec::with_capacity(64);
         record::encode_commit(&mut commit, slot, state_hash);
         match self.write_commit(&commit) {
             Ok(()) => {
                 self.end += (self.pending.len() + commit.len()) as u64;
                 self.pending.clear();
+                let active = self.active;
+                *self.records.entry(active).or_default() += self.pending_keys.len() as u64;
+                for key in self.pending_keys.drain(..) {
+                    if let Some(previous) = self.index.insert(key, active) {
+                        *self.superseded.entry(previous).or_default() += 1;
+                    }
+                }
                 self.last_committed = Some(slot);
                 Ok(())
             }
@@ -209,87 +314,220 @@ impl DurableLog {
         Ok(())
     }
 
-    /// Bytes of committed records in the segment.
-    pub fn committed_bytes(&self) -> u64 {
-        self.end
+    /// Seals the active segment (it ends with a commit record) and starts the next one.
+    fn roll(&mut self) -> Result<(), DurableError> {
+        let next = self.active + 1;
+        let path = segments::path(&self.dir, next);
+        check("segment.create").map_err(io("create", &path))?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io("create", &path))?;
+        // Its directory entry is durable before a commit in it is acknowledged.
+        if let Err(error) = check("segment.dir-fsync")
+            .map_err(io("fsync", &self.dir))
+            .and_then(|()| segments::sync_dir(&self.dir))
+        {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(error);
+        }
+        log::debug!("sealed segment {} at {} bytes", self.active, self.end);
+        self.sealed.push(self.active);
+        self.sealed_bytes.insert(self.active, self.end);
+        self.active = next;
+        self.path = path;
+        self.file = file;
+        self.end = 0;
+        Ok(())
     }
+
+    /// Bytes of committed records in the live segments.
+    pub fn committed_bytes(&self) -> u64 {
+        self.sealed_bytes.values().sum::<u64>() + self.end
+    }
+
+    /// The segments now.
+    pub fn stats(&self) -> SegmentStats {
+        let sum = |map: &AHashMap<u64, u64>| -> u64 {
+            self.sealed
+                .iter()
+                .map(|number| map.get(number).copied().unwrap_or(0))
+                .sum()
+        };
+        SegmentStats {
+            segments: self.sealed.len() + 1,
+            bytes: self.committed_bytes(),
+            sealed_records: sum(&self.records),
+            sealed_superseded: sum(&self.superseded),
+        }
+    }
+
+    /// Whether a compaction would pay: at least half of the sealed segments' records are
+    /// superseded (or an earlier compaction left files behind), and none is running.
+    pub fn wants_compaction(&self) -> bool {
+        if self.compacting || self.sealed.is_empty() {
+            return false;
+        }
+        let stats = self.stats();
+        !self.leftovers.is_empty()
+            || (stats.sealed_superseded > 0 && stats.sealed_superseded * 2 >= stats.sealed_records)
+    }
+
+    /// Whether the store compacts in the background.
+    pub fn background_compaction(&self) -> bool {
+        self.options.background_compaction
+    }
+}
+
+/// Whether segment `number`'s first record is a base record (written by compaction).
+fn starts_with_base(dir: &Path, number: u64) -> bool {
+    let mut head = [0u8; record::FRAME_HEADER + 8 + record::CHECKSUM_LEN];
+    let Ok(mut file) = File::open(segments::path(dir, number)) else {
+        return false;
+    };
+    if file.read_exact(&mut head).is_err() {
+        return false;
+    }
+    matches!(record::decode(&head), Ok((Record::Base { .. }, _)))
 }
 
 struct Scan {
     accounts: AHashMap<Pubkey, AccountSharedData>,
     last_commit: Option<(u64, Hash)>,
-    /// The end of the last complete commit record.
-    end: usize,
+    /// Index into the live segments of the last one holding anything committed (or the
+    /// damage), and the end of its last complete commit record.
+    last_live: usize,
+    end: u64,
+    torn_tail: Option<TornTail>,
     truncated_corruption: Option<u64>,
+    index: AHashMap<Pubkey, u64>,
+    /// Committed account records and bytes per segment.
+    records: AHashMap<u64, u64>,
+    bytes: AHashMap<u64, u64>,
 }
 
-/// Reads the log: applies each commit's records, stops at the end, at a torn tail, or at
-/// damage (corruption if a complete commit record follows it).
-fn scan(bytes: &[u8], path: &Path, options: OpenOptions) -> Result<Scan, DurableError> {
-    let mut accounts: AHashMap<Pubkey, AccountSharedData> = AHashMap::new();
+/// Reads the live segments in order as one log: applies each commit's records, and stops
+/// at the end, at a torn tail, or at damage (corruption if a complete commit record
+/// follows it, in the same segment or a later one).
+fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableError> {
+    let mut result = Scan {
+        accounts: AHashMap::new(),
+        last_commit: None,
+        last_live: 0,
+        end: 0,
+        torn_tail: None,
+        truncated_corruption: None,
+        index: AHashMap::new(),
+        records: AHashMap::new(),
+        bytes: AHashMap::new(),
+    };
     let mut pending: Vec<(Pubkey, AccountSharedData)> = Vec::new();
-    let mut last_commit = None;
-    let mut end = 0;
-    let mut offset = 0;
-    let mut truncated_corruption = None;
-    while offset < bytes.len() {
-        match record::decode(&bytes[offset..]) {
-            Ok((Record::Account { key, account, .. }, used)) => {
-                pending.push((key, account));
-                offset += used;
-            }
-            Ok((Record::Commit { slot, state_hash }, used)) => {
-                if last_commit.is_some_and(|(last, _)| slot <= last) {
-                    return Err(DurableError::Corrupted {
-                        path: path.to_path_buf(),
-                        offset: offset as u64,
-                        reason: "commit slots out of order",
-                    });
+    for (position, &number) in live.iter().enumerate() {
+        let path = segments::path(dir, number);
+        let mut bytes = Vec::new();
+        File::open(&path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(io("read", &path))?;
+        result.last_live = position;
+        result.end = 0;
+        let mut offset = 0;
+        let mut committed_records = 0u64;
+        while offset < bytes.len() {
+            let damage = match record::decode(&bytes[offset..]) {
+                Ok((Record::Account { key, account, .. }, used)) => {
+                    pending.push((key, account));
+                    offset += used;
+                    continue;
                 }
-                for (key, account) in pending.drain(..) {
-                    if account.lamports() == 0 {
-                        accounts.remove(&key);
-                    } else {
-                        accounts.insert(key, account);
+                Ok((Record::Base { .. }, used)) if offset == 0 && position == 0 => {
+                    offset += used;
+                    continue;
+                }
+                Ok((Record::Base { .. }, _)) => "a base record after the first segment's start",
+                Ok((Record::Commit { slot, state_hash }, used)) => {
+                    if result.last_commit.is_some_and(|(last, _)| slot <= last) {
+                        return Err(DurableError::Corrupted {
+                            path,
+                            offset: offset as u64,
+                            reason: "commit slots out of order",
+                        });
                     }
+                    committed_records += pending.len() as u64;
+                    for (key, account) in pending.drain(..) {
+                        result.index.insert(key, number);
+                        if account.lamports() == 0 {
+                            result.accounts.remove(&key);
+                        } else {
+                            result.accounts.insert(key, account);
+                        }
+                    }
+                    offset += used;
+                    result.end = offset as u64;
+                    result.last_commit = Some((slot, state_hash));
+                    continue;
                 }
-                offset += used;
-                end = offset;
-                last_commit = Some((slot, state_hash));
-            }
-            Err(error) => {
-                let reason = match error {
-                    DecodeError::Incomplete => "record runs past the end of the file",
-                    DecodeError::Damaged(reason) => reason,
-                };
-                if !commit_follows(bytes, offset + 1) {
-                    // Damage (or a record cut short) with no commit after it: a write the
-                    // crash cut short. A crash leaves a prefix of what was written, so a
-                    // complete commit after the damage means the damage is corruption.
-                    break;
-                }
-                if !options.truncate_to_last_good_commit {
-                    return Err(DurableError::Corrupted {
-                        path: path.to_path_buf(),
-                        offset: offset as u64,
-                        reason,
-                    });
-                }
+                Err(DecodeError::Incomplete) => "record runs past the end of the file",
+                Err(DecodeError::Damaged(reason)) => reason,
+            };
+            let later_commit = commit_follows(&bytes, offset + 1)
+                || live[position + 1..].iter().any(|&later| {
+                    std::fs::read(segments::path(dir, later))
+                        .is_ok_and(|later| commit_follows(&later, 0))
+                });
+            if !later_commit {
+                // Damage (or a record cut short) with no commit after it: a write the
+                // crash cut short. A crash leaves a prefix of what was written, so a
+                // complete commit after the damage means the damage is corruption.
+                result.torn_tail = Some(TornTail {
+                    offset: result.end,
+                    bytes: bytes.len() as u64 - result.end,
+                });
+            } else if options.truncate_to_last_good_commit {
                 log::warn!(
-                    "{}: corruption at offset {offset} ({reason}); recovering to the last good commit",
+                    "{}: corruption at offset {offset} ({damage}); recovering to the last good commit",
                     path.display()
                 );
-                truncated_corruption = Some(offset as u64);
-                break;
+                result.truncated_corruption = Some(offset as u64);
+            } else {
+                return Err(DurableError::Corrupted {
+                    path,
+                    offset: offset as u64,
+                    reason: damage,
+                });
             }
+            result.records.insert(number, committed_records);
+            result.bytes.insert(number, result.end);
+            return Ok(result);
         }
+        if !pending.is_empty() {
+            // Records with no commit after them at the end of a segment: a torn tail if
+            // nothing is committed later (the scan of the next segment says otherwise).
+            let later_commit = live[position + 1..].iter().any(|&later| {
+                std::fs::read(segments::path(dir, later))
+                    .is_ok_and(|later| commit_follows(&later, 0))
+            });
+            if later_commit {
+                return Err(DurableError::Corrupted {
+                    path,
+                    offset: result.end,
+                    reason: "uncommitted records before a later segment's commit",
+                });
+            }
+            result.torn_tail = Some(TornTail {
+                offset: result.end,
+                bytes: bytes.len() as u64 - result.end,
+            });
+            result.records.insert(number, committed_records);
+            result.bytes.insert(number, result.end);
+            return Ok(result);
+        }
+        result.records.insert(number, committed_records);
+        result.bytes.insert(number, result.end);
     }
-    Ok(Scan {
-        accounts,
-        last_commit,
-        end,
-        truncated_corruption,
-    })
+    Ok(result)
 }
 
 /// Whether a complete, valid commit record starts anywhere at or after `from`.

@@ -3,49 +3,64 @@
 //!
 //! # Layout
 //! ```text
-//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 1\n"
-//! DIR/segment-000000.log     records, appended
+//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 2\n"
+//! DIR/segment-000000.log     sealed segments: records, each segment ending with a commit
+//! DIR/segment-000001.log
+//! DIR/segment-000002.log     the active segment, appended to
 //! ```
 //! A record is `magic (u32) | kind (u8) | payload length (u32) | payload | checksum (the
 //! first 8 bytes of blake3 over kind, length and payload)`, all little-endian. An account
 //! record carries the key, the slot that wrote it, lamports, owner, the executable flag
-//! and the data; a commit record carries a slot and the state hash after it.
+//! and the data; a commit record carries a slot and the state hash after it; a base record
+//! (only ever the first record of a segment written by compaction) names the first segment
+//! that segment replaces.
 //!
 //! # Commit protocol
 //! A slot's account records are written, then made durable (`fsync`), then the slot's
 //! commit record is written and made durable. So a commit record on disk always follows
-//! every record of its slot on disk.
+//! every record of its slot on disk. A commit that finds the active segment at
+//! [`OpenOptions::segment_bytes`] first seals it (it ends with a commit record) and creates
+//! the next segment, whose directory entry is made durable before anything is written to
+//! it.
 //!
 //! # Recovery
-//! At open the log is read from the start: account records are held until the next commit
-//! record, which applies them (last write wins; a zero-lamport record deletes). What
-//! follows the last complete commit record is a *torn tail* (a crash mid-slot): it is
-//! discarded and reported, and the file is truncated there, never half applied. A record
-//! that fails its checksum or does not parse *before* the last complete commit record is
-//! corruption: opening fails naming the file and offset, unless the caller asks to
-//! truncate to the last good commit. The recovered accounts' lattice hash must equal the
-//! last commit record's state hash, or opening fails.
+//! At open, unfinished compaction outputs are removed, and so is every segment numbered
+//! below the newest one that starts with a base record (a compaction replaced them but
+//! had not removed them yet). The remaining segments are read in order as one log: account
+//! records are held until the next commit record, which applies them (last write wins; a
+//! zero-lamport record deletes). What follows the last complete commit record is a *torn
+//! tail* (a crash mid-slot): it is discarded and reported, and the file is truncated
+//! there, never half applied. A record that fails its checksum or does not parse *before*
+//! the last complete commit record (in its segment or a later one) is corruption: opening
+//! fails naming the file and offset, unless the caller asks to truncate to the last good
+//! commit. The recovered accounts' lattice hash must equal the last commit record's state
+//! hash, or opening fails.
 //!
 //! A crash leaves a prefix of what was written, so damage at the very end with no commit
 //! after it is taken for a cut-short write, even when it is a whole record with a bad
 //! checksum (a flipped byte in the last commit record drops that slot); damage anywhere
 //! before a complete commit record is corruption.
 //!
-//! # Not yet
-//! Segment rolling and compaction (rewriting superseded records), persisting the banks'
-//! own state for a resume, and the pipeline's `--ledger` flag. (`banking-stage` already
-//! persists each frozen bank's slot through `Bank::persist`.)
+//! # Compaction
+//! See [`compact`]: the sealed segments are rewritten as one holding only the records no
+//! later record superseded, on a background thread when half of their records are
+//! superseded ([`OpenOptions::background_compaction`]), without blocking loads (served from
+//! memory) and holding the commit lock only briefly; a crash at any point of it loses
+//! nothing.
 
+pub(crate) mod compaction;
 pub(crate) mod failpoint;
 mod format;
 mod log;
 mod record;
+mod segments;
 
+pub use compaction::{CompactionReport, compact};
 pub use failpoint::FAILPOINTS;
 #[cfg(feature = "failpoints")]
 pub use failpoint::{arm, disarm_all};
 pub use format::{FORMAT_FILE, FORMAT_VERSION};
-pub use log::{DurableLog, OpenOptions, Recovered, TornTail};
+pub use log::{DEFAULT_SEGMENT_BYTES, DurableLog, OpenOptions, Recovered, SegmentStats, TornTail};
 
 use std::path::PathBuf;
 

@@ -8,6 +8,7 @@ use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount, WritableAccount
 pub(crate) const MAGIC: u32 = 0xACC0_1D5B;
 pub(crate) const KIND_ACCOUNT: u8 = 1;
 pub(crate) const KIND_COMMIT: u8 = 2;
+pub(crate) const KIND_BASE: u8 = 3;
 /// magic, kind, length
 pub(crate) const FRAME_HEADER: usize = 4 + 1 + 4;
 /// A commit record's payload: slot and state hash.
@@ -28,6 +29,12 @@ pub(crate) enum Record {
     Commit {
         slot: u64,
         state_hash: Hash,
+    },
+    /// The first record of a segment written by compaction: the segment holds the live
+    /// records of every segment numbered from `first_replaced` up to its own number, which
+    /// are leftovers if they still exist.
+    Base {
+        first_replaced: u64,
     },
 }
 
@@ -72,6 +79,11 @@ pub(crate) fn encode_commit(out: &mut Vec<u8>, slot: u64, state_hash: &Hash) {
     payload.extend_from_slice(&slot.to_le_bytes());
     payload.extend_from_slice(state_hash.as_array());
     frame(out, KIND_COMMIT, &payload);
+}
+
+/// Appends a base record (see [`Record::Base`]) to `out`.
+pub(crate) fn encode_base(out: &mut Vec<u8>, first_replaced: u64) {
+    frame(out, KIND_BASE, &first_replaced.to_le_bytes());
 }
 
 /// Why a record could not be read.
@@ -142,6 +154,14 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, usize), DecodeError> {
                 state_hash: Hash::new_from_array(array32(8)),
             }
         }
+        KIND_BASE => {
+            if payload.len() != 8 {
+                return Err(DecodeError::Damaged("bad base record"));
+            }
+            Record::Base {
+                first_replaced: u64_at(0),
+            }
+        }
         _ => return Err(DecodeError::Damaged("unknown record kind")),
     };
     Ok((record, total))
@@ -160,6 +180,12 @@ mod tests {
         encode_account(&mut bytes, &key, 9, &account);
         let hash = Hash::new_unique();
         encode_commit(&mut bytes, 9, &hash);
+        let mut base = Vec::new();
+        encode_base(&mut base, 4);
+        assert_eq!(
+            decode(&base).unwrap(),
+            (Record::Base { first_replaced: 4 }, base.len())
+        );
         let (first, used) = decode(&bytes).unwrap();
         assert_eq!(
             first,

@@ -66,6 +66,18 @@ pub(crate) fn open(dir: &std::path::Path) -> AccountsDb {
         .0
 }
 
+/// Segments of about four slots each, compacted in the background.
+pub(crate) fn small_segments() -> OpenOptions {
+    OpenOptions {
+        segment_bytes: 2_048,
+        ..OpenOptions::default()
+    }
+}
+
+pub(crate) fn open_small(dir: &std::path::Path) -> AccountsDb {
+    AccountsDb::open(dir, genesis, small_segments()).unwrap().0
+}
+
 /// Stores and commits slots `from..=to`.
 pub(crate) fn commit_slots(store: &AccountsDb, from: Slot, to: Slot) {
     for slot in from..=to {

@@ -1,0 +1,311 @@
+//! Compaction (Agave's clean and shrink in one step): the sealed segments are rewritten as
+//! one segment holding only their records that no later record superseded, and the old
+//! files are removed.
+//!
+//! # Protocol
+//! 1. Under the log's lock, briefly: take the sealed segments `s0 < … < sk` (the active
+//!    segment is never touched) and mark a compaction as running.
+//! 2. Without the lock: read them, keep each account's last record among them.
+//! 3. Under the lock, in chunks: keep a record only if the log's index still names its
+//!    segment as holding the account's latest record, and drop deletions (every older
+//!    record of the account is in the segments being replaced, so the deletion has nothing
+//!    left to delete).
+//! 4. Without the lock: write `segment-sk.log.compacting`: a base record naming `s0`, the
+//!    kept records, and the commit record of `sk` (its slot and state hash); fsync it;
+//!    rename it over `segment-sk.log`; fsync the directory; remove `s0 … s(k-1)`; fsync
+//!    the directory.
+//! 5. Under the lock: the index and the counts follow.
+//!
+//! # Why a crash loses nothing
+//! Until the rename, the old segments are intact and an unfinished `.compacting` file is
+//! removed at open. From the rename on, `segment-sk.log` starts with a base record, and
+//! recovery ignores (and removes) every segment numbered below the newest such segment; it
+//! holds every account whose latest record was in `s0 … sk`, so replaying it and then the
+//! later segments gives the same accounts as replaying all of them. Commits go on during
+//! a compaction (they append to the active segment, numbered above `sk`); a record a commit
+//! supersedes after step 3 is kept, which costs bytes, not correctness.
+//!
+//! Loads never touch the files (the store serves them from memory), and commits wait for
+//! the lock only during steps 1, 3 (per chunk) and 5.
+
+use std::io::{Read, Write};
+use std::sync::Mutex;
+
+use ahash::AHashMap;
+use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
+
+use super::DurableError;
+use super::failpoint::check;
+use super::log::DurableLog;
+use super::record::{self, Record};
+use super::segments::{self, io};
+
+/// Keys checked against the index per hold of the lock.
+const KEYS_PER_LOCK: usize = 4096;
+
+/// What one compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionReport {
+    /// Sealed segments replaced by one.
+    pub segments_replaced: usize,
+    /// Their bytes before.
+    pub bytes_before: u64,
+    /// The new segment's bytes.
+    pub bytes_after: u64,
+    /// Account records kept.
+    pub records_kept: u64,
+    /// Account records dropped (superseded, or deletions with nothing left to delete).
+    pub records_dropped: u64,
+}
+
+/// Compacts the sealed segments of `log` (see the module doc). `Ok(None)` when there is
+/// nothing to gain (no sealed segment, or one with nothing superseded) or a compaction is
+/// already running.
+///
+/// # Errors
+/// I/O or a damaged sealed segment. Before the rename nothing changed; after it, the
+/// error is about removing replaced files, which recovery ignores and removes later.
+pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, DurableError> {
+    let lock = || {
+        log.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let (dir, segments, leftovers) = {
+        let mut log = lock();
+        let stats = log.stats();
+        let nothing_to_gain = log.sealed.is_empty()
+            || (log.sealed.len() == 1 && stats.sealed_superseded == 0 && log.leftovers.is_empty());
+        if log.compacting || nothing_to_gain {
+            return Ok(None);
+        }
+        log.compacting = true;
+        (log.dir.clone(), log.sealed.clone(), log.leftovers.clone())
+    };
+    let result = rewrite(log, &dir, &segments, &leftovers);
+    lock().compacting = false;
+    result.map(Some)
+}
+
+/// Steps 2 to 5 of the protocol.
+fn rewrite(
+    log: &Mutex<DurableLog>,
+    dir: &std::path::Path,
+    segments: &[u64],
+    leftovers: &[u64],
+) -> Result<CompactionReport, DurableError> {
+    let lock = || {
+        log.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let last = *segments
+        .last()
+        .expect("invariant: planned with a sealed segment");
+    // Step 2: each account's last record among the segments, in first-seen order.
+    let mut latest: AHashMap<Pubkey, (u64, u64, AccountSharedData)> = AHashMap::new();
+    let mut order: Vec<Pubkey> = Vec::new();
+    let mut records_before = 0u64;
+    let mut bytes_before = 0u64;
+    let mut last_commit: Option<(u64, Hash)> = None;
+    for &number in segments {
+        let path = segments::path(dir, number);
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(io("read", &path))?;
+        bytes_before += bytes.len() as u64;
+        let mut offset = 0;
+        while offset < bytes.len() {
+            let (decoded, used) =
+                record::decode(&bytes[offset..]).map_err(|error| DurableError::Corrupted {
+                    path: path.clone(),
+                    offset: offset as u64,
+                    reason: match error {
+                        record::DecodeError::Incomplete => "sealed segment cut short",
+                        record::DecodeError::Damaged(reason) => reason,
+                    },
+                })?;
+            match decoded {
+                Record::Account { key, slot, account } => {
+                    records_before += 1;
+                    if latest.insert(key, (number, slot, account)).is_none() {
+                        order.push(key);
+                    }
+                }
+                Record::Commit { slot, state_hash } => last_commit = Some((slot, state_hash)),
+                Record::Base { .. } => {}
+            }
+            offset += used;
+        }
+    }
+    let (commit_slot, state_hash) = last_commit.ok_or_else(|| DurableError::Corrupted {
+        path: segments::path(dir, last),
+        offset: 0,
+        reason: "sealed segments without a commit record",
+    })?;
+    // Step 3: what no later record superseded, deletions dropped.
+    let mut kept: Vec<(Pubkey, u64, AccountSharedData)> = Vec::new();
+    let mut tombstones: Vec<Pubkey> = Vec::new();
+    for chunk in order.chunks(KEYS_PER_LOCK) {
+        let log = lock();
+        for key in chunk {
+            let (segment, slot, account) = &latest[key];
+            if log.index.get(key) != Some(segment) {
+                continue;
+            }
+            if account.lamports() == 0 {
+                tombstones.push(*key);
+            } else {
+                kept.push((*key, *slot, account.clone()));
+            }
+        }
+    }
+    drop(latest);
+    // Step 4: the new segment, then the switch.
+    let mut out = Vec::new();
+    record::encode_base(&mut out, segments[0]);
+    for (key, slot, account) in &kept {
+        record::encode_account(&mut out, key, *slot, account);
+    }
+    record::encode_commit(&mut out, commit_slot, &state_hash);
+    let partial = segments::compacting_path(dir, last);
+    let written = check("compact.write")
+        .and_then(|()| {
+            let mut file = std::fs::File::create(&partial)?;
+            file.write_all(&out)?;
+            check("compact.fsync")?;
+            file.sync_all()
+        })
+        .map_err(io("write", &partial));
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(error);
+    }
+    let final_path = segments::path(dir, last);
+    if let Err(error) = check("compact.rename")
+        .and_then(|()| std::fs::rename(&partial, &final_path))
+        .map_err(io("rename", &final_path))
+    {
+        let _ = std::fs::remove_file(&partial);
+        return Err(error);
+    }
+    // From here the compaction has happened, whatever follows.
+    let synced = segments::sync_dir(dir);
+    let replaced: Vec<u64> = segments[..segments.len() - 1]
+        .iter()
+        .chain(leftovers)
+        .copied()
+        .collect();
+    let mut not_removed = Vec::new();
+    let mut remove_error = None;
+    for &number in &replaced {
+        let path = segments::path(dir, number);
+        if let Err(error) = check("compact.remove")
+            .and_then(|()| std::fs::remove_file(&path))
+            .map_err(io("remove", &path))
+        {
+            not_removed.push(number);
+            remove_error.get_or_insert(error);
+        }
+    }
+    let removal_synced = segments::sync_dir(dir);
+    // Step 5.
+    {
+        let mut log = lock();
+        log.sealed.retain(|number| *number > last);
+        log.sealed.insert(0, last);
+        for number in segments {
+            log.records.remove(number);
+            log.superseded.remove(number);
+            log.sealed_bytes.remove(number);
+        }
+        log.sealed_bytes.insert(last, out.len() as u64);
+        log.records.insert(last, kept.len() as u64);
+        let mut superseded_meanwhile = 0;
+        for (key, _, _) in &kept {
+            match log.index.get(key) {
+                Some(&segment) if segments.contains(&segment) => {
+                    log.index.insert(*key, last);
+                }
+                _ => superseded_meanwhile += 1,
+            }
+        }
+        for key in &tombstones {
+            if log
+                .index
+                .get(key)
+                .is_some_and(|segment| segments.contains(segment))
+            {
+                log.index.remove(key);
+            }
+        }
+        log.superseded.insert(last, superseded_meanwhile);
+        log.leftovers = not_removed;
+    }
+    let report = CompactionReport {
+        segments_replaced: segments.len(),
+        bytes_before,
+        bytes_after: out.len() as u64,
+        records_kept: kept.len() as u64,
+        records_dropped: records_before - kept.len() as u64,
+    };
+    log::info!(
+        "compacted {} segments: {} -> {} bytes, {} records kept, {} dropped",
+        report.segments_replaced,
+        report.bytes_before,
+        report.bytes_after,
+        report.records_kept,
+        report.records_dropped
+    );
+    synced?;
+    if let Some(error) = remove_error {
+        return Err(error);
+    }
+    removal_synced?;
+    Ok(report)
+}
+
+/// A thread that compacts a log when woken, until dropped.
+#[derive(Debug)]
+pub(crate) struct BackgroundCompactor {
+    wake: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BackgroundCompactor {
+    /// Starts the thread for `log`.
+    pub(crate) fn start(log: std::sync::Arc<Mutex<DurableLog>>) -> Self {
+        // One pending wake-up is enough: a compaction takes every sealed segment.
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("accounts-compaction".to_owned())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    if let Err(error) = compact(&log) {
+                        log::error!("background compaction failed: {error}");
+                    }
+                }
+            })
+            .expect("invariant: the OS can start the compaction thread");
+        Self {
+            wake: Some(wake),
+            thread: Some(thread),
+        }
+    }
+
+    /// Asks for a compaction (does nothing if one is already asked for).
+    pub(crate) fn wake(&self) {
+        if let Some(wake) = &self.wake {
+            let _ = wake.try_send(());
+        }
+    }
+}
+
+impl Drop for BackgroundCompactor {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread after the compaction it may be running.
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
