@@ -66,6 +66,14 @@ pub enum BankError {
     /// The durable store could not make a slot durable.
     #[error(transparent)]
     Durable(#[from] accounts_db_lite::durable::DurableError),
+    /// A resumed store and the blocks it is resumed with do not agree.
+    #[error("cannot resume at slot {slot}: {reason}")]
+    Resume {
+        /// The store's last committed slot.
+        slot: Slot,
+        /// What does not agree.
+        reason: String,
+    },
 }
 
 /// What a commit did.
@@ -145,6 +153,95 @@ impl Bank {
             blockhash_queue,
             Arc::new(Mutex::new(StatusCache::default())),
         ))
+    }
+
+    /// The frozen bank of the store's last committed slot, rebuilt for a restart from the
+    /// store (a durable one, reopened) and the chain's blocks up to that slot, in order.
+    ///
+    /// What a bank keeps besides the accounts is derived from the blocks: the blockhash
+    /// chain (each slot's blockhash derives from its parent's), the blockhash queue, the
+    /// status cache (the signatures of the last `MAX_PROCESSING_AGE` slots), and the bank
+    /// hash, which is recomputed from the store's state hash and must equal the last
+    /// block's: a store and blocks that do not belong together are refused.
+    ///
+    /// # Errors
+    /// [`BankError::Resume`]: no block for a store past genesis, a last block whose slot
+    /// is not the store's, blocks that do not chain (a parent hash that is not the previous
+    /// block's bank hash, slots not ascending), or a recomputed bank hash that differs.
+    pub fn resume(
+        accounts: AccountsDb,
+        config: BankConfig,
+        blocks: &[crate::block::Block],
+    ) -> Result<Self, BankError> {
+        let slot = accounts.slot();
+        let refuse = |reason: String| BankError::Resume { slot, reason };
+        if slot == 0 {
+            if !blocks.is_empty() {
+                return Err(refuse(format!(
+                    "the store is at genesis but {} blocks were given",
+                    blocks.len()
+                )));
+            }
+            let bank = Self::new_genesis_with_store(accounts, config)?;
+            bank.freeze();
+            return Ok(bank);
+        }
+        let Some(last) = blocks.last() else {
+            return Err(refuse("no blocks were given".to_owned()));
+        };
+        if last.slot != slot {
+            return Err(refuse(format!("the last block is of slot {}", last.slot)));
+        }
+        for pair in blocks.windows(2) {
+            if pair[1].slot <= pair[0].slot || pair[1].parent_hash != pair[0].bank_hash {
+                return Err(refuse(format!(
+                    "block {} does not build on block {}",
+                    pair[1].slot, pair[0].slot
+                )));
+            }
+        }
+        // The blockhash chain, as `new_genesis_with_store` and `new_from_parent` build it.
+        let mut blockhash_queue = BlockhashQueue::default();
+        let first = Self::first_blockhash();
+        blockhash_queue.register(first);
+        let mut blockhash = derive_blockhash(&first, 0);
+        for block in blocks {
+            blockhash_queue.register(blockhash);
+            blockhash = derive_blockhash(&blockhash, block.slot);
+        }
+        let mut status_cache = StatusCache::default();
+        let mut signature_count = 0u64;
+        for block in blocks {
+            let transactions = block.entries.iter().flat_map(|entry| &entry.transactions);
+            for transaction in transactions {
+                status_cache.insert(*transaction.signature(), block.slot);
+                if block.slot == slot {
+                    signature_count += transaction.num_signatures() as u64;
+                }
+            }
+        }
+        status_cache.prune(slot);
+        let bank = Self::new(
+            slot,
+            last.parent_hash,
+            blockhash,
+            config,
+            Arc::new(accounts),
+            blockhash_queue,
+            Arc::new(Mutex::new(status_cache)),
+        );
+        bank.signature_count
+            .store(signature_count, Ordering::Relaxed);
+        bank.transaction_count
+            .store(last.transaction_count() as u64, Ordering::Relaxed);
+        let hash = bank.freeze();
+        if hash != last.bank_hash {
+            return Err(refuse(format!(
+                "the store's state gives bank hash {hash}, the last block says {}",
+                last.bank_hash
+            )));
+        }
+        Ok(bank)
     }
 
     /// A child of the frozen `parent` for `slot`.

@@ -115,6 +115,7 @@ mod cost_tracker;
 mod critical_path;
 mod greedy_scheduler;
 mod in_flight_tracker;
+mod ledger;
 mod messages;
 mod metrics;
 mod pipeline;
@@ -150,6 +151,7 @@ pub use cost_tracker::{
 };
 pub use greedy_scheduler::GreedyScheduler;
 pub use in_flight_tracker::InFlightTracker;
+pub use ledger::{Ledger, LedgerError};
 pub use messages::{
     BufferedTransaction, ConsumeWork, DropReason, FinishedConsumeWork, RetryReason,
     TransactionOutcome,

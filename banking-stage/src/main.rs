@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 use banking_stage::{
-    Bank, BankConfig, Chain, PipelineConfig, PipelineOutput, SchedulerKind, SlotMetrics,
+    Bank, BankConfig, Chain, Ledger, PipelineConfig, PipelineOutput, SchedulerKind, SlotMetrics,
     replay_sequentially, run_pipeline,
 };
 use clap::{Parser, Subcommand, ValueEnum};
@@ -112,6 +112,11 @@ struct RunArgs {
     /// Skip the sequential replay check.
     #[arg(long)]
     no_verify: bool,
+    /// Persist the account store and the blocks in this ledger directory; a later run
+    /// with the same directory (and the same workload flags) resumes from its last
+    /// committed slot
+    #[arg(long)]
+    ledger: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -207,13 +212,43 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
         args.seed
     );
     let workload = Workload::generate(&workload_config);
-    let genesis_lamports = workload.genesis_lamports();
     let programs = Arc::new(ProgramRegistry::with_builtins());
-    let genesis = Arc::new(Bank::new_genesis(
-        workload.genesis.clone(),
-        BankConfig::default(),
-    )?);
-    genesis.freeze();
+    let (genesis, ledger) = match &args.ledger {
+        None => {
+            let genesis = Arc::new(Bank::new_genesis(
+                workload.genesis.clone(),
+                BankConfig::default(),
+            )?);
+            genesis.freeze();
+            (genesis, None)
+        }
+        Some(dir) => {
+            let (ledger, bank) =
+                Ledger::open(dir, workload.genesis.clone(), BankConfig::default())?;
+            if bank.slot() == 0 {
+                out!("ledger: {} (new)", dir.display());
+            } else {
+                out!(
+                    "ledger: {}: resumed at slot {} (bank hash {})",
+                    dir.display(),
+                    bank.slot(),
+                    bank.hash().unwrap_or_default()
+                );
+            }
+            (bank, Some(Arc::new(ledger)))
+        }
+    };
+    let config = PipelineConfig {
+        ledger: ledger.clone(),
+        ..config
+    };
+    // What the accounts hold at the start (a resumed chain's earlier fees are gone).
+    let start_lamports: u64 = genesis
+        .accounts()
+        .accounts_sorted()
+        .iter()
+        .map(|(_, account)| account.lamports())
+        .sum();
     out!(
         "pipeline: {} workers, {:?} scheduler, {} ms slots, block limit {} units",
         config.num_workers,
@@ -248,7 +283,7 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
     )?;
     let elapsed = start.elapsed();
     progress.finish_and_clear();
-    print_totals(&output, elapsed, genesis_lamports);
+    print_totals(&output, elapsed, start_lamports);
     let not_received = args.transactions as u64 - output.received();
     if not_received > 0 {
         out!(
@@ -288,12 +323,17 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
     let fresh = Arc::new(Bank::new_genesis(workload.genesis, BankConfig::default())?);
     fresh.freeze();
     let leader_hash = output.last_bank.hash().unwrap_or_default();
-    match replay_sequentially(fresh, &programs, &output.blocks) {
+    // With a ledger, the whole chain from genesis (earlier runs' blocks too).
+    let blocks = match &ledger {
+        Some(ledger) => ledger.chain()?.blocks,
+        None => output.blocks.clone(),
+    };
+    match replay_sequentially(fresh, &programs, &blocks) {
         Ok(bank) => {
             let replayed = bank.hash().unwrap_or_default();
             out!(
                 "verify: sequential replay of {} blocks in {:.1} ms gives bank hash {replayed}: {}",
-                output.blocks.len(),
+                blocks.len(),
                 replay_start.elapsed().as_secs_f64() * 1e3,
                 if replayed == leader_hash {
                     "matches"
@@ -381,7 +421,7 @@ fn print_slot(slot: &SlotMetrics) {
     );
 }
 
-fn print_totals(output: &PipelineOutput, elapsed: Duration, genesis_lamports: u64) {
+fn print_totals(output: &PipelineOutput, elapsed: Duration, start_lamports: u64) {
     let committed = output.committed();
     let succeeded: u64 = output.slots.iter().map(|slot| slot.succeeded).sum();
     let units: u64 = output.slots.iter().map(|slot| slot.compute_units).sum();
@@ -411,10 +451,10 @@ fn print_totals(output: &PipelineOutput, elapsed: Duration, genesis_lamports: u6
         .sum();
     let fees: u64 = output.slots.iter().map(|slot| slot.fees).sum();
     out!(
-        "lamports: {} in accounts + {fees} in fees = {} (genesis {genesis_lamports}): {}",
+        "lamports: {} in accounts + {fees} in fees = {} (at the start {start_lamports}): {}",
         accounts,
         accounts + fees,
-        if accounts + fees == genesis_lamports {
+        if accounts + fees == start_lamports {
             "conserved"
         } else {
             "NOT CONSERVED"

@@ -17,6 +17,7 @@ use crate::cost_tracker::{
     CostTracker, MAX_BLOCK_ACCOUNTS_DATA_SIZE_DELTA, MAX_BLOCK_UNITS, MAX_WRITABLE_ACCOUNT_UNITS,
 };
 use crate::greedy_scheduler::GreedyScheduler;
+use crate::ledger::{Ledger, LedgerError};
 use crate::metrics::{DropCounts, SlotMetrics, TOP_ACCOUNTS};
 use crate::prio_graph_scheduler::PrioGraphScheduler;
 use crate::scheduler::Scheduler;
@@ -95,6 +96,9 @@ pub struct PipelineConfig {
     /// Record a trace: a slice per executed transaction and per commit, per worker
     /// ([`PipelineOutput::trace`]).
     pub trace: bool,
+    /// Write each block to this ledger before its slot is committed to the (durable)
+    /// store, so a restart resumes from the last committed slot ([`Ledger::open`]).
+    pub ledger: Option<Arc<Ledger>>,
 }
 
 impl PipelineConfig {
@@ -145,6 +149,7 @@ impl Default for PipelineConfig {
             block_limits: BlockLimits::default(),
             pacing: None,
             trace: false,
+            ledger: None,
         }
     }
 }
@@ -177,6 +182,9 @@ pub enum PipelineError {
     /// A bank refused an operation.
     #[error(transparent)]
     Bank(#[from] BankError),
+    /// The ledger could not take a block.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 /// What a run produced.
@@ -367,9 +375,19 @@ fn produce_slots(
         let (activity, end_reason) =
             controller.run_slot(&working, start + config.slot_duration, &pacer);
         let bank_hash = bank.freeze();
+        let block = Block {
+            slot: bank.slot(),
+            parent_hash: bank.parent_hash(),
+            entries: working.take_entries(),
+            bank_hash,
+        };
+        // The block is durable before its slot is (see `ledger`): every committed slot
+        // has its block.
+        if let Some(ledger) = &config.ledger {
+            ledger.append_block(&block)?;
+        }
         // A durable store makes the slot durable now (a no-op in memory).
         bank.persist()?;
-        let entries = working.take_entries();
         let limits_used = working.with_cost_tracker(|tracker| LimitsUsed {
             block_cost: tracker.block_cost(),
             block_cost_limit: tracker.block_cost_limit(),
@@ -413,12 +431,7 @@ fn produce_slots(
             metrics.committed
         );
         on_slot(&metrics);
-        blocks.push(Block {
-            slot: bank.slot(),
-            parent_hash: bank.parent_hash(),
-            entries,
-            bank_hash,
-        });
+        blocks.push(block);
         slots.push(metrics);
         parent = bank;
     }

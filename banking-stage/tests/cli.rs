@@ -98,3 +98,40 @@ fn bad_flags_are_refused_with_a_message() {
         assert!(!text.contains("panicked"), "{arguments:?}: {text}");
     }
 }
+
+#[test]
+fn a_ledger_run_stopped_after_one_slot_resumes_and_replays_from_genesis() {
+    let ledger =
+        std::env::temp_dir().join(format!("banking-stage-cli-ledger-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&ledger);
+    let flags = ["--transactions", "3000", "--bench-units", "20000"];
+    let (ok, text) = run(program()
+        .args(flags)
+        .args(["--slots", "1"])
+        .arg("--ledger")
+        .arg(&ledger));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("(new)") && text.contains("still buffered"),
+        "{text}"
+    );
+    // The same run again: it resumes after slot 1, and what slot 1 committed is
+    // already processed.
+    let (ok, text) = run(program().args(flags).arg("--ledger").arg(&ledger));
+    assert!(ok, "{text}");
+    assert!(text.contains("resumed at slot 1"), "{text}");
+    assert!(
+        text.contains("conserved") && text.contains("matches"),
+        "{text}"
+    );
+    let (ok, text) = run(program()
+        .arg("replay")
+        .arg(&ledger)
+        .args(["--workers", "2"]));
+    assert!(ok, "{text}");
+    assert!(text.contains("every bank hash matches"), "{text}");
+    // Another chain's flags on the same ledger are refused.
+    let (ok, text) = run(program().args(["--seed", "7"]).arg("--ledger").arg(&ledger));
+    assert!(!ok && text.contains("another chain"), "{text}");
+    std::fs::remove_dir_all(&ledger).unwrap();
+}

@@ -13,7 +13,7 @@ use svm_lite::ProgramRegistry;
 /// `replay`'s settings.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ReplayArgs {
-    /// The block file.
+    /// The block file, or a ledger directory (`--ledger`): its chain from genesis.
     file: PathBuf,
     /// Replay workers (1..=64).
     #[arg(long, default_value_t = 4, value_parser = crate::parse_workers)]
@@ -28,7 +28,11 @@ pub(crate) struct ReplayArgs {
 }
 
 pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let chain = Chain::read_from(&args.file)?;
+    let chain = if args.file.is_dir() {
+        banking_stage::Ledger::read_chain(&args.file)?
+    } else {
+        Chain::read_from(&args.file)?
+    };
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let genesis = || -> Result<Arc<Bank>, banking_stage::BankError> {
         let bank = Arc::new(Bank::new_genesis(chain.genesis.clone(), chain.config)?);

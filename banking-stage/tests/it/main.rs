@@ -3,6 +3,7 @@
 mod bank;
 mod common;
 mod cost;
+mod ledger;
 mod pipeline;
 mod prio_graph;
 mod replay;
