@@ -27,9 +27,12 @@
 //!   records in an append-only log, and [`AccountsDb::commit_slot`] makes a slot durable:
 //!   its records, `fsync`, a commit record with the state hash, `fsync`. At open, what
 //!   follows the last complete commit (a crash mid-slot) is discarded and reported; damage
-//!   before it is a typed error naming the file and offset. The module doc has the format
-//!   and the recovery rules; failpoints (the `failpoints` feature) and a SIGKILL test check
-//!   that a failure at any point loses nothing committed.
+//!   before it is a typed error naming the file and offset. Segments roll at a size, and
+//!   [`durable::compact`] (on a background thread by default, or
+//!   [`AccountsDb::compact`]) rewrites the sealed ones without what later records
+//!   superseded. The module doc has the format, the recovery rules and why a crash during
+//!   a compaction loses nothing; failpoints (the `failpoints` feature) and a SIGKILL test
+//!   check that a failure at any point loses nothing committed.
 //!
 //! # Guarantees
 //! * A load returns an account exactly as one commit left it (never torn).

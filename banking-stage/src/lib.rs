@@ -49,6 +49,13 @@
 //! drop reasons, each limit's use, worker idle share, the hottest accounts, why the slot
 //! ended). The next slot's bank builds on it.
 //!
+//! # Ledger
+//! With a [`Ledger`] ([`PipelineConfig::ledger`], the program's `--ledger DIR`), each block
+//! is made durable as its own file before its bank commits the slot to the durable account
+//! store; [`Ledger::open`] reopens both and [`Bank::resume`] rebuilds the last frozen bank
+//! (blockhashes, status cache, bank hash checked against the last block), so production
+//! continues from the last committed slot after a crash.
+//!
 //! # Replay
 //! [`BlockReplayer`] replays a block on `N` workers: the calling thread checks what needs
 //! no execution (parent hash, no signature twice, nothing already processed), creates one

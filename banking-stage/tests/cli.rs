@@ -135,3 +135,49 @@ fn a_ledger_run_stopped_after_one_slot_resumes_and_replays_from_genesis() {
     assert!(!ok && text.contains("another chain"), "{text}");
     std::fs::remove_dir_all(&ledger).unwrap();
 }
+
+#[test]
+fn a_ledger_run_killed_at_random_moments_resumes_and_verifies() {
+    let ledger =
+        std::env::temp_dir().join(format!("banking-stage-cli-kill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&ledger);
+    // Short slots: many commits for a kill to land in.
+    let flags = [
+        "--transactions",
+        "4000",
+        "--bench-units",
+        "2000",
+        "--slot-ms",
+        "4",
+        "--no-verify",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut kills = 0;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    while kills < 12 && std::time::Instant::now() < deadline {
+        let mut child = program()
+            .args(flags)
+            .arg("--ledger")
+            .arg(&ledger)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(std::time::Duration::from_millis(20 + seed % 180));
+        child.kill().unwrap(); // SIGKILL on Unix
+        child.wait().unwrap();
+        kills += 1;
+    }
+    assert!(kills >= 3, "only {kills} kills in time");
+    // A run to the end resumes where the kills left it, and the ledger verifies.
+    let (ok, text) = run(program().args(flags).arg("--ledger").arg(&ledger));
+    assert!(ok, "{text}");
+    assert!(text.contains("conserved"), "{text}");
+    let (ok, text) = run(program().arg("replay").arg(&ledger).arg("--sequential"));
+    assert!(ok, "{text}");
+    assert!(text.contains("block hashes match"), "{text}");
+    std::fs::remove_dir_all(&ledger).unwrap();
+}

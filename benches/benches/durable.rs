@@ -176,6 +176,69 @@ fn compaction(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A slot commit of 64 accounts into a store of 100,000, alone and while another thread
+/// compacts the store again and again (each compaction rewrites the 100,000 live
+/// accounts): what a compaction costs the commits that run beside it.
+fn commit_during_compaction(c: &mut Criterion) {
+    const LIVE: u64 = 100_000;
+    let options = OpenOptions {
+        segment_bytes: 4 << 20,
+        background_compaction: false,
+        ..OpenOptions::default()
+    };
+    let dir = directory("commit-during-compaction");
+    let (store, _) = AccountsDb::open(&dir, || accounts(0..LIVE, 1), options).expect("creates");
+    let store = std::sync::Arc::new(store);
+    let mut group = c.benchmark_group("slot_commit_64_accounts_of_100k");
+    group.throughput(Throughput::Elements(ACCOUNTS_PER_SLOT as u64));
+    let mut slot = 0;
+    for compacting in [false, true] {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let compactor = compacting.then(|| {
+            let (store, stop) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut compactions = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if store.compact().expect("compacts").is_some() {
+                        compactions += 1;
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+                compactions
+            })
+        });
+        let name = if compacting {
+            "while_compacting"
+        } else {
+            "alone"
+        };
+        group.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| {
+                slot += 1;
+                let start = (slot * 37) % (LIVE - ACCOUNTS_PER_SLOT as u64);
+                store
+                    .store(
+                        slot,
+                        &accounts(start..start + ACCOUNTS_PER_SLOT as u64, slot),
+                    )
+                    .expect("slots ascend");
+                store.commit_slot(slot).expect("the disk takes it");
+            });
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(compactor) = compactor {
+            assert!(
+                compactor.join().expect("the compactor runs") > 0,
+                "compactions ran beside the commits"
+            );
+        }
+    }
+    group.finish();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 mod group {
     // The macro generates an undocumented `pub fn benches`.
     #![allow(missing_docs)]
@@ -184,7 +247,8 @@ mod group {
         super::commit,
         super::open,
         super::load,
-        super::compaction
+        super::compaction,
+        super::commit_during_compaction
     );
 }
 criterion_main!(group::benches);
