@@ -79,6 +79,10 @@ pub struct ReplayMetrics {
     /// Per transaction, in block order: when it ran, where, and how long it took (its
     /// checks, execution and commit).
     pub timings: Vec<TransactionTiming>,
+    /// How long the scheduler thread was busy on the block (receiving tasks, scheduling,
+    /// handing out, descheduling; not waiting): near `wall`, the scheduler is what limits
+    /// the replay. Zero for a block replayed in order.
+    pub scheduler_busy: Duration,
 }
 
 impl ReplayMetrics {
@@ -158,6 +162,8 @@ pub struct BlockReplayer {
     pool: Option<ReplayPool>,
     /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
     wait: Option<SpinWait>,
+    /// The scheduler thread's busy time on the last block replayed in parallel.
+    last_scheduler_busy: Duration,
 }
 
 impl BlockReplayer {
@@ -169,6 +175,7 @@ impl BlockReplayer {
             usage_queues: DashMap::new(),
             pool: None,
             wait: None,
+            last_scheduler_busy: Duration::ZERO,
         }
     }
 
@@ -249,6 +256,7 @@ impl BlockReplayer {
         let start = Instant::now();
         let in_order =
             self.num_workers == 1 || available_parallelism(&transactions) < MIN_PARALLELISM;
+        self.last_scheduler_busy = Duration::ZERO;
         let outcome = if in_order {
             self.execute_in_order(&bank, block, start)
         } else {
@@ -288,6 +296,7 @@ impl BlockReplayer {
             in_order,
             wall,
             timings,
+            scheduler_busy: self.last_scheduler_busy,
         };
         Ok((bank, metrics))
     }
@@ -377,8 +386,9 @@ impl BlockReplayer {
             bank: Arc::clone(bank),
             failed_at: AtomicUsize::new(usize::MAX),
             start,
+            scheduler_busy_ns: std::sync::atomic::AtomicU64::new(0),
         });
-        let (task_sender, outcome) = pool.begin(context);
+        let (task_sender, outcome) = pool.begin(Arc::clone(&context));
         // Task creation, off the scheduler thread: the usage-queue lookups happen here.
         let usage_queues = &self.usage_queues;
         let mut loader = |key: Pubkey| {
@@ -416,7 +426,14 @@ impl BlockReplayer {
         }
         drop(task_sender);
         match outcome.recv() {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                self.last_scheduler_busy = Duration::from_nanos(
+                    context
+                        .scheduler_busy_ns
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                );
+                outcome
+            }
             Err(_) => {
                 // The scheduler thread died (a broken invariant): report its panic here.
                 let pool = self

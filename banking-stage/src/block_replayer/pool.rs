@@ -7,7 +7,7 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use svm_lite::ProgramRegistry;
@@ -332,6 +332,8 @@ fn schedule_block(
     wait: SpinWait,
 ) -> BlockOutcome {
     let tasks = &job.tasks;
+    let began = Instant::now();
+    let mut waited = Duration::ZERO;
     let mut timings: Vec<Option<TransactionTiming>> = Vec::new();
     let mut first_failure: Option<(usize, Failure)> = None;
     let mut received = 0;
@@ -445,13 +447,16 @@ fn schedule_block(
         }
         // Nothing waiting: poll a while where cores allow, then sleep until a worker
         // answers or a task arrives.
+        let wait_start = Instant::now();
         if wait.poll_until(|| !done.is_empty() || (tasks_open && !tasks.is_empty())) {
+            waited += wait_start.elapsed();
             continue;
         }
         if tasks_open {
             crossbeam_channel::select! {
                 recv(done) -> answers => match answers {
                     Ok(answers) => {
+                        waited += wait_start.elapsed();
                         finish(machine, sizing, answers, &mut handled);
                         in_flight -= 1;
                     }
@@ -459,6 +464,7 @@ fn schedule_block(
                 },
                 recv(tasks) -> task => match task {
                     Ok(task) => {
+                        waited += wait_start.elapsed();
                         received += 1;
                         ready.fresh.extend(machine.schedule_task(task));
                     }
@@ -468,6 +474,7 @@ fn schedule_block(
         } else {
             match done.recv() {
                 Ok(answers) => {
+                    waited += wait_start.elapsed();
                     finish(machine, sizing, answers, &mut handled);
                     in_flight -= 1;
                 }
@@ -476,6 +483,10 @@ fn schedule_block(
         }
         hand_out(machine, sizing, &mut ready, &mut in_flight);
     }
+    job.context.scheduler_busy_ns.store(
+        u64::try_from(began.elapsed().saturating_sub(waited).as_nanos()).unwrap_or(u64::MAX),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     assert!(
         machine.has_no_active_task(),
         "invariant: every task of the block was descheduled"

@@ -43,6 +43,9 @@ pub(super) struct BlockContext {
     pub(super) failed_at: AtomicUsize,
     /// When the block's replay started (timings are measured from here).
     pub(super) start: Instant,
+    /// The scheduler thread's busy time on the block (not waiting for answers or
+    /// tasks), in nanoseconds: set when the block is done.
+    pub(super) scheduler_busy_ns: std::sync::atomic::AtomicU64,
 }
 
 /// Runs a handoff's tasks as one `svm-lite` batch with one commit. They were all runnable
@@ -68,6 +71,7 @@ pub(super) fn run_handoff(
         bank,
         failed_at,
         start: block_start,
+        ..
     } = context;
     let failed = failed_at.load(Ordering::Relaxed);
     let (run, skipped): (Vec<_>, Vec<_>) = tasks
@@ -153,6 +157,7 @@ fn run_task(
         bank,
         failed_at,
         start: block_start,
+        ..
     } = context;
     let index = task.payload().index;
     if index > failed_at.load(Ordering::Relaxed) {

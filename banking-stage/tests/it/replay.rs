@@ -122,6 +122,12 @@ fn parallel_replay_reaches_the_leaders_hashes() {
                     if workers == 1 {
                         assert!(metrics.in_order);
                     }
+                    if metrics.in_order {
+                        assert_eq!(metrics.scheduler_busy, Duration::ZERO);
+                    } else {
+                        assert!(metrics.scheduler_busy > Duration::ZERO);
+                        assert!(metrics.scheduler_busy <= metrics.wall);
+                    }
                 }
             }
         }

@@ -109,7 +109,7 @@ fn main() {
         args.rounds
     );
     println!(
-        "{:<13} {:>5} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6}",
+        "{:<13} {:>5} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6} {:>6}",
         "workload",
         "exec",
         "txs",
@@ -121,6 +121,7 @@ fn main() {
         "vs seq",
         "vs cfb",
         "effic.",
+        "sched",
         "hashes"
     );
     for &micros in &args.exec_us {
@@ -149,7 +150,7 @@ fn main() {
                 let row = measure(&args, &programs, &workload, &block, workers);
                 let tps = |time: Duration| count as f64 / time.as_secs_f64().max(1e-9);
                 println!(
-                    "{:<13} {:>4}us {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}x {:>7.2}x {:>6.2} {:>6}",
+                    "{:<13} {:>4}us {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}x {:>7.2}x {:>6.2} {:>6.2} {:>6}",
                     name,
                     micros,
                     count,
@@ -161,6 +162,7 @@ fn main() {
                     row.sequential.as_secs_f64() / row.replay.as_secs_f64(),
                     row.conflict_free.as_secs_f64() / row.replay.as_secs_f64(),
                     row.efficiency,
+                    row.scheduler_share,
                     if row.hashes_match { "ok" } else { "DIFFER" }
                 );
             }
@@ -174,6 +176,8 @@ struct Row {
     replay: Duration,
     pipeline_tps: f64,
     efficiency: f64,
+    /// The replay's scheduler thread busy time over its wall time (median).
+    scheduler_share: f64,
     hashes_match: bool,
 }
 
@@ -187,8 +191,8 @@ fn measure(
     let blocks = std::slice::from_ref(block);
     let mut replayer = BlockReplayer::new(workers, Arc::clone(programs));
     let batches = ConflictFreeBatchReplayer::new(workers, Arc::clone(programs));
-    let (mut sequential, mut conflict_free, mut replay, mut efficiency) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut sequential, mut conflict_free, mut replay, mut efficiency, mut scheduler_share) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hashes_match = true;
     for _ in 0..args.rounds.max(1) {
         let parent = genesis(workload);
@@ -208,15 +212,19 @@ fn measure(
         let (bank, metrics) = replayer.replay(&parent, block).expect("the block replays");
         replay.push(start.elapsed());
         efficiency.push(metrics.efficiency(block));
+        scheduler_share
+            .push(metrics.scheduler_busy.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9));
         hashes_match &= bank.hash() == Some(block.bank_hash);
     }
     efficiency.sort_by(f64::total_cmp);
+    scheduler_share.sort_by(f64::total_cmp);
     Row {
         sequential: median(sequential),
         conflict_free: median(conflict_free),
         replay: median(replay),
         pipeline_tps: pipeline_tps(programs, workload, workers),
         efficiency: efficiency[efficiency.len() / 2],
+        scheduler_share: scheduler_share[scheduler_share.len() / 2],
         hashes_match,
     }
 }
