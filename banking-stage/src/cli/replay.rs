@@ -1,6 +1,7 @@
-//! `replay FILE`: replays a block file from its genesis, in parallel with the unified
-//! scheduler and sequentially, and prints per block the time, the speed-up, the
-//! efficiency against the lower bound and the hash check.
+//! `replay FILE`: replays a block file (or a ledger directory) from its genesis, in
+//! parallel with the unified scheduler and sequentially, and prints per block the time,
+//! the speed-up, the efficiency against the lower bound, the scheduler thread's busy share
+//! (`sched`: near 1, the scheduler limits the replay) and the hash check.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,14 +85,15 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
     let mut bank = genesis()?;
     let mut all_metrics: Vec<ReplayMetrics> = Vec::with_capacity(chain.blocks.len());
     out!(
-        "{:>5} {:>7} {:>10} {:>10} {:>8} {:>10} {:>10}  hash",
+        "{:>5} {:>7} {:>10} {:>10} {:>8} {:>10} {:>10} {:>6}  hash",
         "slot",
         "txs",
         "seq ms",
         "par ms",
         "speed-up",
         "bound ms",
-        "efficiency"
+        "efficiency",
+        "sched"
     );
     for (block, sequential) in chain.blocks.iter().zip(&sequential_times) {
         let (next, metrics) = match replayer.replay(&bank, block) {
@@ -102,7 +104,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
             }
         };
         out!(
-            "{:>5} {:>7} {:>10.2} {:>10.2} {:>7.2}x {:>10.2} {:>10.2}  matches {}",
+            "{:>5} {:>7} {:>10.2} {:>10.2} {:>7.2}x {:>10.2} {:>10.2} {:>6.2}  matches {}",
             block.slot,
             metrics.transactions,
             sequential.as_secs_f64() * 1e3,
@@ -110,6 +112,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
             sequential.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9),
             metrics.lower_bound(block).as_secs_f64() * 1e3,
             metrics.efficiency(block),
+            metrics.scheduler_busy.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9),
             block.bank_hash
         );
         all_metrics.push(metrics);
