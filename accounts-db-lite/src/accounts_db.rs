@@ -97,6 +97,7 @@ impl AccountsDb {
             if !listed.insert(pubkey) {
                 return Err(StoreError::DuplicateGenesisAccount(pubkey));
             }
+            check_data_len(&pubkey, &account)?;
             if account.lamports() == 0 {
                 continue;
             }
@@ -227,6 +228,9 @@ impl AccountsDb {
         // into one `delta`, assuming the accounts it replaces are the ones loaded now.
         // Under the lock those are re-checked (cheaply, by identity) and the rare one that
         // another commit changed in between is corrected.
+        for (pubkey, account) in accounts {
+            check_data_len(pubkey, account)?;
+        }
         let mut delta = LtHash::identity();
         let mut replaced: ahash::AHashMap<Pubkey, Option<AccountSharedData>> =
             ahash::AHashMap::with_capacity(accounts.len());
@@ -355,4 +359,18 @@ fn same_account(a: Option<&AccountSharedData>, b: Option<&AccountSharedData>) ->
         }
         _ => false,
     }
+}
+
+/// Refuses an account whose data no account may hold (it could not be written to, or read
+/// back from, the durable backend either).
+fn check_data_len(key: &Pubkey, account: &AccountSharedData) -> Result<(), StoreError> {
+    let len = account.data().len();
+    if len as u64 > sdk_lite::MAX_PERMITTED_DATA_LENGTH {
+        return Err(StoreError::DataTooLarge {
+            key: *key,
+            len,
+            limit: sdk_lite::MAX_PERMITTED_DATA_LENGTH,
+        });
+    }
+    Ok(())
 }

@@ -20,6 +20,18 @@ pub enum StoreError {
     /// The genesis list names an account twice.
     #[error("genesis lists account {0} twice")]
     DuplicateGenesisAccount(Pubkey),
+    /// An account's data is larger than any account may hold
+    /// ([`MAX_PERMITTED_DATA_LENGTH`](sdk_lite::MAX_PERMITTED_DATA_LENGTH)); nothing of
+    /// the batch is stored.
+    #[error("account {key} holds {len} bytes of data, more than the {limit} an account may hold")]
+    DataTooLarge {
+        /// The account.
+        key: Pubkey,
+        /// Its data length.
+        len: usize,
+        /// The limit.
+        limit: u64,
+    },
 }
 
 /// Why [`AccountsDb::open`](crate::AccountsDb::open) failed.

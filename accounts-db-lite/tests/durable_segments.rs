@@ -181,22 +181,132 @@ fn damage_in_a_sealed_segment_is_corruption_naming_it() {
 
 #[test]
 fn a_version_1_directory_is_read_and_upgraded() {
+    // A version-1 store as its code left it after creating it: the FORMAT file and one
+    // empty segment (its checksums are plain blake3: no key).
     let dir = directory("upgrade");
-    let store = open(&dir);
-    commit_slots(&store, 1, 5);
-    drop(store);
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join(FORMAT_FILE),
         "accounts-db-lite durable store\nversion 1\n",
     )
     .unwrap();
+    std::fs::write(dir.join("segment-000000.log"), b"").unwrap();
     let store = open(&dir);
-    assert_same(&store, 5);
-    assert!(
-        std::fs::read_to_string(dir.join(FORMAT_FILE))
-            .unwrap()
-            .ends_with("version 2\n")
-    );
+    commit_slots(&store, 1, 5);
     drop(store);
+    let format = std::fs::read_to_string(dir.join(FORMAT_FILE)).unwrap();
+    assert!(
+        format.ends_with("version 2\n"),
+        "upgraded, keeping plain checksums: {format}"
+    );
+    assert_same(&open(&dir), 5);
+    // A new store's checksums are keyed: the key is in its FORMAT file.
+    let fresh = directory("upgrade-fresh");
+    drop(open(&fresh));
+    let format = std::fs::read_to_string(fresh.join(FORMAT_FILE)).unwrap();
+    assert!(format.contains("version 2\nchecksum-key "), "{format}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&fresh).unwrap();
+}
+
+#[test]
+fn a_second_open_of_an_open_store_is_refused() {
+    let dir = directory("locked");
+    let store = open(&dir);
+    assert!(matches!(
+        AccountsDb::open(&dir, genesis, OpenOptions::default()),
+        Err(OpenError::Durable(DurableError::Locked(_)))
+    ));
+    drop(store);
+    assert_same(&open(&dir), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_account_too_large_for_any_account_is_refused_before_anything_is_stored() {
+    let dir = directory("too-large");
+    let store = open(&dir);
+    let mut batch = writes(1);
+    batch.push((
+        key(99),
+        sdk_lite::AccountSharedData::new_data(
+            1,
+            vec![0; sdk_lite::MAX_PERMITTED_DATA_LENGTH as usize + 1],
+            &sdk_lite::Pubkey::default(),
+        ),
+    ));
+    assert!(matches!(
+        store.store(1, &batch),
+        Err(accounts_db_lite::StoreError::DataTooLarge { .. })
+    ));
+    store.commit_slot(1).unwrap();
+    drop(store);
+    // Nothing of the refused batch was stored: slot 1 committed no accounts.
+    let store = open(&dir);
+    assert_eq!(store.state_hash(), reference(0).state_hash());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The bytes of a valid commit record for `slot`, as account data may hold them.
+fn forged_commit(slot: u64) -> Vec<u8> {
+    let mut payload = slot.to_le_bytes().to_vec();
+    payload.extend_from_slice(&[7; 32]);
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&[2]);
+    hasher.update(&(payload.len() as u32).to_le_bytes());
+    hasher.update(&payload);
+    let mut frame = 0xACC0_1D5B_u32.to_le_bytes().to_vec();
+    frame.push(2);
+    frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&payload);
+    frame.extend_from_slice(&hasher.finalize().as_bytes()[..8]);
+    frame
+}
+
+#[test]
+fn a_commit_record_inside_account_data_does_not_turn_a_torn_write_into_corruption() {
+    let dir = directory("forged");
+    let store = open(&dir);
+    commit_slots(&store, 1, 1);
+    let before = std::fs::metadata(segment_files(&dir)[0].clone())
+        .unwrap()
+        .len();
+    let mut data = vec![1u8; 64];
+    data.extend_from_slice(&forged_commit(1_000));
+    data.extend_from_slice(&[2u8; 64]);
+    let account = sdk_lite::AccountSharedData::new_data(5, data, &sdk_lite::Pubkey::default());
+    store.store(2, &[(key(3), account)]).unwrap();
+    store.commit_slot(2).unwrap();
+    drop(store);
+    // The crash cut slot 2's record after the forged frame (and before its commit).
+    let segment = segment_files(&dir)[0].clone();
+    let bytes = std::fs::read(&segment).unwrap();
+    let cut = before as usize + 9 + 81 + 64 + 62 + 20;
+    std::fs::write(&segment, &bytes[..cut]).unwrap();
+    let (store, recovered) = AccountsDb::open(&dir, genesis, OpenOptions::default()).unwrap();
+    assert!(recovered.torn_tail.is_some());
+    assert_same(&store, 1);
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn truncating_damage_before_the_first_commit_is_refused_not_a_new_genesis() {
+    let dir = directory("damage-first");
+    let store = open(&dir);
+    commit_slots(&store, 1, 3);
+    drop(store);
+    let segment = segment_files(&dir)[0].clone();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    bytes[20] ^= 0x01; // inside genesis's first account record
+    std::fs::write(&segment, &bytes).unwrap();
+    let truncate = OpenOptions {
+        truncate_to_last_good_commit: true,
+        ..OpenOptions::default()
+    };
+    assert!(matches!(
+        AccountsDb::open(&dir, genesis, truncate),
+        Err(OpenError::Durable(DurableError::Corrupted { .. }))
+    ));
     std::fs::remove_dir_all(&dir).unwrap();
 }

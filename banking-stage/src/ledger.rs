@@ -80,6 +80,20 @@ pub enum LedgerError {
     /// The ledger's genesis is not the one this run was asked to start from.
     #[error("{0} holds another chain (its genesis differs from this run's)")]
     OtherChain(PathBuf),
+    /// The blocks go further than the account store by more than the one slot a crash can
+    /// leave: the store was lost, or replaced by an older copy. Nothing was changed.
+    #[error(
+        "{path}: the account store is at slot {store_slot} but blocks go up to slot {last_block}: \
+         the store was lost or is older than the blocks"
+    )]
+    StoreBehindBlocks {
+        /// The ledger.
+        path: PathBuf,
+        /// The store's last committed slot.
+        store_slot: u64,
+        /// The last block's slot.
+        last_block: u64,
+    },
 }
 
 fn io(operation: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError {
@@ -143,11 +157,34 @@ impl Ledger {
             write_durably(&genesis_path, &chain)?;
             (chain.genesis, chain.config)
         };
-        let (accounts, recovered) = AccountsDb::open(
-            &dir.join(ACCOUNTS_DIR),
-            || genesis.clone(),
-            OpenOptions::default(),
-        )?;
+        // Checked before the store is opened (which would create a missing one at
+        // genesis): a crash leaves at most one block past the store's last slot.
+        let accounts_dir = dir.join(ACCOUNTS_DIR);
+        let blocks_on_disk = block_slots(&blocks_dir)?;
+        if !accounts_dir.exists()
+            && let Some(&last_block) = blocks_on_disk.last()
+        {
+            return Err(LedgerError::StoreBehindBlocks {
+                path: dir.to_path_buf(),
+                store_slot: 0,
+                last_block,
+            });
+        }
+        let (accounts, recovered) =
+            AccountsDb::open(&accounts_dir, || genesis.clone(), OpenOptions::default())?;
+        let store_slot = accounts.slot();
+        if blocks_on_disk
+            .iter()
+            .filter(|&&slot| slot > store_slot)
+            .count()
+            > 1
+        {
+            return Err(LedgerError::StoreBehindBlocks {
+                path: dir.to_path_buf(),
+                store_slot,
+                last_block: blocks_on_disk.last().copied().unwrap_or(0),
+            });
+        }
         if let Some(tail) = recovered.torn_tail {
             log::warn!(
                 "{}: the account store discarded {} bytes of an unfinished slot",
@@ -220,44 +257,38 @@ impl Ledger {
     /// temporary files are removed first.
     fn read_blocks(&self, up_to: Option<u64>) -> Result<Vec<Block>, LedgerError> {
         let blocks_dir = self.dir.join(BLOCKS_DIR);
-        let mut slots = Vec::new();
-        let entries = std::fs::read_dir(&blocks_dir).map_err(io("list", &blocks_dir))?;
         let mut removed = false;
-        for entry in entries {
-            let entry = entry.map_err(io("list", &blocks_dir))?;
-            let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                continue;
-            };
-            if name.ends_with(PARTIAL_SUFFIX) {
-                if up_to.is_some() {
+        if up_to.is_some() {
+            let entries = std::fs::read_dir(&blocks_dir).map_err(io("list", &blocks_dir))?;
+            for entry in entries {
+                let entry = entry.map_err(io("list", &blocks_dir))?;
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| name.ends_with(PARTIAL_SUFFIX))
+                {
+                    let path = entry.path();
                     std::fs::remove_file(&path).map_err(io("remove", &path))?;
                     removed = true;
                 }
-                continue;
             }
-            let Some(slot) = name
-                .strip_prefix(BLOCK_PREFIX)
-                .and_then(|rest| rest.strip_suffix(BLOCK_SUFFIX))
-                .and_then(|digits| digits.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            if up_to.is_some_and(|last| slot > last) {
+        }
+        let mut slots = block_slots(&blocks_dir)?;
+        if let Some(last) = up_to {
+            for &slot in slots.iter().filter(|&&slot| slot > last) {
                 log::warn!(
                     "{}: slot {slot} was never committed to the store; dropping its block",
                     self.dir.display()
                 );
+                let path = block_path(&self.dir, slot);
                 std::fs::remove_file(&path).map_err(io("remove", &path))?;
                 removed = true;
-                continue;
             }
-            slots.push(slot);
+            slots.retain(|&slot| slot <= last);
         }
         if removed {
             sync_dir(&blocks_dir)?;
         }
-        slots.sort_unstable();
         let mut blocks = Vec::with_capacity(slots.len());
         for slot in slots {
             let path = block_path(&self.dir, slot);
@@ -281,6 +312,25 @@ impl Ledger {
         }
         Ok(blocks)
     }
+}
+
+/// The slots of the block files in `blocks_dir`, ascending.
+fn block_slots(blocks_dir: &Path) -> Result<Vec<u64>, LedgerError> {
+    let mut slots = Vec::new();
+    let entries = std::fs::read_dir(blocks_dir).map_err(io("list", blocks_dir))?;
+    for entry in entries {
+        let entry = entry.map_err(io("list", blocks_dir))?;
+        let Some(slot) = entry.file_name().to_str().and_then(|name| {
+            name.strip_prefix(BLOCK_PREFIX)
+                .and_then(|rest| rest.strip_suffix(BLOCK_SUFFIX))
+                .and_then(|digits| digits.parse::<u64>().ok())
+        }) else {
+            continue;
+        };
+        slots.push(slot);
+    }
+    slots.sort_unstable();
+    Ok(slots)
 }
 
 fn block_path(dir: &Path, slot: u64) -> PathBuf {

@@ -37,7 +37,7 @@ use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
 use super::DurableError;
 use super::failpoint::check;
 use super::log::DurableLog;
-use super::record::{self, Record};
+use super::record::{self, ChecksumKey, Record};
 use super::segments::{self, io};
 
 /// Keys checked against the index per hold of the lock.
@@ -70,7 +70,7 @@ pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, Dura
         log.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    let (dir, segments, leftovers) = {
+    let (dir, segments, leftovers, key) = {
         let mut log = lock();
         let stats = log.stats();
         let nothing_to_gain = log.sealed.is_empty()
@@ -79,9 +79,14 @@ pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, Dura
             return Ok(None);
         }
         log.compacting = true;
-        (log.dir.clone(), log.sealed.clone(), log.leftovers.clone())
+        (
+            log.dir.clone(),
+            log.sealed.clone(),
+            log.leftovers.clone(),
+            log.checksum_key,
+        )
     };
-    let result = rewrite(log, &dir, &segments, &leftovers);
+    let result = rewrite(log, &dir, &segments, &leftovers, &key);
     lock().compacting = false;
     result.map(Some)
 }
@@ -92,6 +97,7 @@ fn rewrite(
     dir: &std::path::Path,
     segments: &[u64],
     leftovers: &[u64],
+    key: &ChecksumKey,
 ) -> Result<CompactionReport, DurableError> {
     let lock = || {
         log.lock()
@@ -116,7 +122,7 @@ fn rewrite(
         let mut offset = 0;
         while offset < bytes.len() {
             let (decoded, used) =
-                record::decode(&bytes[offset..]).map_err(|error| DurableError::Corrupted {
+                record::decode(&bytes[offset..], key).map_err(|error| DurableError::Corrupted {
                     path: path.clone(),
                     offset: offset as u64,
                     reason: match error {
@@ -162,11 +168,11 @@ fn rewrite(
     drop(latest);
     // Step 4: the new segment, then the switch.
     let mut out = Vec::new();
-    record::encode_base(&mut out, segments[0]);
-    for (key, slot, account) in &kept {
-        record::encode_account(&mut out, key, *slot, account);
+    record::encode_base(&mut out, key, segments[0]);
+    for (account_key, slot, account) in &kept {
+        record::encode_account(&mut out, key, account_key, *slot, account);
     }
-    record::encode_commit(&mut out, commit_slot, &state_hash);
+    record::encode_commit(&mut out, key, commit_slot, &state_hash);
     let partial = segments::compacting_path(dir, last);
     let written = check("compact.write")
         .and_then(|()| {
@@ -188,7 +194,8 @@ fn rewrite(
         let _ = std::fs::remove_file(&partial);
         return Err(error);
     }
-    // From here the compaction has happened, whatever follows.
+    // From here the compaction has happened, whatever follows; the old files go only once
+    // the rename is durable (until then they are what recovery reads if it is lost).
     let synced = segments::sync_dir(dir);
     let replaced: Vec<u64> = segments[..segments.len() - 1]
         .iter()
@@ -197,7 +204,10 @@ fn rewrite(
         .collect();
     let mut not_removed = Vec::new();
     let mut remove_error = None;
-    for &number in &replaced {
+    if synced.is_err() {
+        not_removed.clone_from(&replaced);
+    }
+    for &number in replaced.iter().filter(|_| synced.is_ok()) {
         let path = segments::path(dir, number);
         if let Err(error) = check("compact.remove")
             .and_then(|()| std::fs::remove_file(&path))

@@ -4,17 +4,28 @@ use std::path::Path;
 
 use super::DurableError;
 use super::failpoint::check;
+use super::record::ChecksumKey;
 
 /// The file naming the directory's format.
 pub const FORMAT_FILE: &str = "FORMAT";
 /// The format version this code writes (and the newest it reads). Version 2 added
-/// numbered segments and compaction's base records; a version-1 directory (one segment,
-/// no base record) is a valid version-2 one and is read as such.
+/// numbered segments, compaction's base records and keyed checksums (the key on the
+/// `FORMAT` file's third line); a version-1 directory (one segment, no base record, plain
+/// checksums) is a valid version-2 one without a key and is read as such.
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER: &str = "accounts-db-lite durable store\n";
 
-/// Reads the directory's format version, or `None` for a directory without one (new).
-pub(crate) fn read(dir: &Path) -> Result<Option<u32>, DurableError> {
+/// What a directory's `FORMAT` file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Format {
+    /// The version that wrote it.
+    pub version: u32,
+    /// The key of its checksums (version 2 stores created by version-2 code).
+    pub checksum_key: ChecksumKey,
+}
+
+/// Reads the directory's format, or `None` for a directory without one (new).
+pub(crate) fn read(dir: &Path) -> Result<Option<Format>, DurableError> {
     let path = dir.join(FORMAT_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -27,11 +38,13 @@ pub(crate) fn read(dir: &Path) -> Result<Option<u32>, DurableError> {
             });
         }
     };
-    let version = text
-        .strip_prefix(HEADER)
-        .and_then(|rest| rest.trim().strip_prefix("version "))
+    let not_a_store = || DurableError::NotAStore(dir.to_path_buf());
+    let mut lines = text.strip_prefix(HEADER).ok_or_else(not_a_store)?.lines();
+    let version = lines
+        .next()
+        .and_then(|line| line.trim().strip_prefix("version "))
         .and_then(|number| number.parse::<u32>().ok())
-        .ok_or_else(|| DurableError::NotAStore(dir.to_path_buf()))?;
+        .ok_or_else(not_a_store)?;
     if version > FORMAT_VERSION {
         return Err(DurableError::NewerFormat {
             path: dir.to_path_buf(),
@@ -39,12 +52,54 @@ pub(crate) fn read(dir: &Path) -> Result<Option<u32>, DurableError> {
             supported: FORMAT_VERSION,
         });
     }
-    Ok(Some(version))
+    let checksum_key = match lines.next().map(str::trim) {
+        None | Some("") => None,
+        Some(line) => Some(
+            line.strip_prefix("checksum-key ")
+                .and_then(parse_key)
+                .ok_or_else(not_a_store)?,
+        ),
+    };
+    Ok(Some(Format {
+        version,
+        checksum_key,
+    }))
+}
+
+fn parse_key(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (index, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * index..2 * index + 2)?, 16).ok()?;
+    }
+    Some(key)
+}
+
+/// A fresh checksum key: from the OS's random source, or, where it cannot be read, from
+/// what differs between any two stores (time, process, directory).
+pub(crate) fn new_checksum_key(dir: &Path) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| std::io::Read::read_exact(&mut random, &mut key))
+        .is_ok()
+    {
+        return key;
+    }
+    let mut hasher = blake3::Hasher::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    hasher.update(&now.as_nanos().to_le_bytes());
+    hasher.update(&std::process::id().to_le_bytes());
+    hasher.update(dir.as_os_str().as_encoded_bytes());
+    *hasher.finalize().as_bytes()
 }
 
 /// Writes the `FORMAT` file through a temporary file renamed into place, so a crash
 /// leaves either no `FORMAT` (a new directory) or a whole one.
-pub(crate) fn write(dir: &Path) -> Result<(), DurableError> {
+pub(crate) fn write(dir: &Path, checksum_key: &ChecksumKey) -> Result<(), DurableError> {
     let path = dir.join(FORMAT_FILE);
     let temporary = dir.join("FORMAT.partial");
     let io = |operation, path: &Path| {
@@ -59,7 +114,15 @@ pub(crate) fn write(dir: &Path) -> Result<(), DurableError> {
     {
         use std::io::Write as _;
         let mut file = std::fs::File::create(&temporary).map_err(io("write", &temporary))?;
-        file.write_all(format!("{HEADER}version {FORMAT_VERSION}\n").as_bytes())
+        let mut text = format!("{HEADER}version {FORMAT_VERSION}\n");
+        if let Some(key) = checksum_key {
+            text.push_str("checksum-key ");
+            for byte in key {
+                text.push_str(&format!("{byte:02x}"));
+            }
+            text.push('\n');
+        }
+        file.write_all(text.as_bytes())
             .map_err(io("write", &temporary))?;
         // The content is durable before the name points at it.
         file.sync_all().map_err(io("fsync", &temporary))?;

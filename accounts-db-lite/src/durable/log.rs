@@ -10,8 +10,14 @@ use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
 use super::DurableError;
 use super::failpoint::check;
 use super::format;
-use super::record::{self, DecodeError, Record};
+use super::record::{self, ChecksumKey, DecodeError, Record};
 use super::segments::{self, io};
+
+/// The file a store's process holds locked while it has the store open.
+const LOCK_FILE: &str = "LOCK";
+
+/// How long `open` waits for a store's lock before reporting it held.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// The default size at which the active segment is sealed and a new one started.
 pub const DEFAULT_SEGMENT_BYTES: u64 = 64 << 20;
@@ -114,6 +120,10 @@ pub struct DurableLog {
     pub(super) leftovers: Vec<u64>,
     /// A compaction is running.
     pub(super) compacting: bool,
+    /// Held locked for the life of the log (see `open`); released when dropped.
+    _lock: File,
+    /// The key of this store's checksums.
+    pub(super) checksum_key: ChecksumKey,
 }
 
 impl DurableLog {
@@ -123,10 +133,42 @@ impl DurableLog {
     /// I/O, a directory that is not a store or is newer, corruption before the last
     /// commit (unless `options` truncates it).
     pub fn open(dir: &Path, options: OpenOptions) -> Result<(Self, Recovered), DurableError> {
-        std::fs::create_dir_all(dir).map_err(io("create", dir))?;
-        let version = format::read(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(io("create", dir))?;
+            // The directory's own entry is durable before anything in it counts on it.
+            if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                segments::sync_dir(parent)?;
+            }
+        }
+        // One process at a time: a second opener would take the first one's unfinished
+        // slot for a torn tail and cut it.
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::create(&lock_path).map_err(io("create", &lock_path))?;
+        // Tried for a short while: a process that forks (to run another program) shares
+        // this process's open files until the child starts that program, so a lock just
+        // released here may stay held for that instant.
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(DurableError::Locked(dir.to_path_buf()));
+                }
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(DurableError::Io {
+                        operation: "lock",
+                        path: lock_path,
+                        source,
+                    });
+                }
+            }
+        }
+        let format = format::read(dir)?;
         let (numbers, unfinished) = segments::list(dir)?;
-        if version.is_some() && numbers.is_empty() {
+        if format.is_some() && numbers.is_empty() {
             // The format says a store lives here; its log cannot be silently recreated.
             return Err(DurableError::MissingSegment(segments::path(dir, 0)));
         }
@@ -135,11 +177,16 @@ impl DurableLog {
             std::fs::remove_file(&path).map_err(io("remove", &path))?;
             removed += 1;
         }
+        // A new store draws its checksum key; an older one keeps what it has.
+        let checksum_key = match format {
+            Some(format) => format.checksum_key,
+            None => Some(format::new_checksum_key(dir)),
+        };
         // The newest segment written by compaction replaces every segment below it.
         let mut live = numbers;
         if let Some(position) = live
             .iter()
-            .rposition(|&number| starts_with_base(dir, number))
+            .rposition(|&number| starts_with_base(dir, number, &checksum_key))
         {
             for number in live.drain(..position) {
                 let path = segments::path(dir, number);
@@ -155,16 +202,32 @@ impl DurableLog {
         // The segments' directory entries (a creation, removals) must be durable before
         // anything committed counts on them; cheap, so done on every open.
         segments::sync_dir(dir)?;
-        if version.is_none_or(|version| version < format::FORMAT_VERSION) {
+        if format.is_none_or(|format| format.version < format::FORMAT_VERSION) {
             // Last for a new store: a directory with a FORMAT file always has its log.
             // An older store is upgraded before this code may write what it cannot read.
-            format::write(dir)?;
+            format::write(dir, &checksum_key)?;
         }
-        let scan = scan(dir, &live, options)?;
-        // Segments after the one that ended the scan hold nothing committed.
-        for &number in &live[scan.last_live + 1..] {
+        let scan = scan(dir, &live, options, &checksum_key)?;
+        if let Some(offset) = scan.truncated_corruption
+            && scan.last_commit.is_none()
+        {
+            // Truncating would leave no commit at all: the store would silently start over
+            // from its genesis.
+            return Err(DurableError::Corrupted {
+                path: segments::path(dir, live[scan.last_live]),
+                offset,
+                reason: "damage before the first commit: nothing to recover to",
+            });
+        }
+        // Segments after the one that ended the scan hold nothing committed (or, asked to
+        // truncate, what follows the damage): gone, durably, before anything is written.
+        let later = &live[scan.last_live + 1..];
+        for &number in later {
             let path = segments::path(dir, number);
             std::fs::remove_file(&path).map_err(io("remove", &path))?;
+        }
+        if !later.is_empty() {
+            segments::sync_dir(dir)?;
         }
         live.truncate(scan.last_live + 1);
         let active = *live.last().expect("invariant: at least one live segment");
@@ -226,6 +289,8 @@ impl DurableLog {
                 superseded,
                 leftovers: Vec::new(),
                 compacting: false,
+                _lock: lock,
+                checksum_key,
             },
             Recovered {
                 accounts,
@@ -240,7 +305,7 @@ impl DurableLog {
     /// Buffers `accounts`, written in `slot`, for the next commit.
     pub fn append(&mut self, slot: u64, accounts: &[(Pubkey, AccountSharedData)]) {
         for (key, account) in accounts {
-            record::encode_account(&mut self.pending, key, slot, account);
+            record::encode_account(&mut self.pending, &self.checksum_key, key, slot, account);
             self.pending_keys.push(*key);
         }
     }
@@ -268,7 +333,7 @@ impl DurableLog {
             self.roll()?;
         }
         let mut commit = Vec::with_capacity(64);
-        record::encode_commit(&mut commit, slot, state_hash);
+        record::encode_commit(&mut commit, &self.checksum_key, slot, state_hash);
         match self.write_commit(&commit) {
             Ok(()) => {
                 self.end += (self.pending.len() + commit.len()) as u64;
@@ -319,12 +384,25 @@ impl DurableLog {
         let next = self.active + 1;
         let path = segments::path(&self.dir, next);
         check("segment.create").map_err(io("create", &path))?;
+        // An empty file a failed roll could not remove is reused; one with records in it
+        // is not this log's to overwrite.
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(false)
             .open(&path)
             .map_err(io("create", &path))?;
+        if file.metadata().map_err(io("stat", &path))?.len() != 0 {
+            return Err(DurableError::Io {
+                operation: "create",
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the next segment already holds records",
+                ),
+            });
+        }
         // Its directory entry is durable before a commit in it is acknowledged.
         if let Err(error) = check("segment.dir-fsync")
             .map_err(io("fsync", &self.dir))
@@ -383,7 +461,7 @@ impl DurableLog {
 }
 
 /// Whether segment `number`'s first record is a base record (written by compaction).
-fn starts_with_base(dir: &Path, number: u64) -> bool {
+fn starts_with_base(dir: &Path, number: u64, key: &ChecksumKey) -> bool {
     let mut head = [0u8; record::FRAME_HEADER + 8 + record::CHECKSUM_LEN];
     let Ok(mut file) = File::open(segments::path(dir, number)) else {
         return false;
@@ -391,7 +469,7 @@ fn starts_with_base(dir: &Path, number: u64) -> bool {
     if file.read_exact(&mut head).is_err() {
         return false;
     }
-    matches!(record::decode(&head), Ok((Record::Base { .. }, _)))
+    matches!(record::decode(&head, key), Ok((Record::Base { .. }, _)))
 }
 
 struct Scan {
@@ -412,7 +490,12 @@ struct Scan {
 /// Reads the live segments in order as one log: applies each commit's records, and stops
 /// at the end, at a torn tail, or at damage (corruption if a complete commit record
 /// follows it, in the same segment or a later one).
-fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableError> {
+fn scan(
+    dir: &Path,
+    live: &[u64],
+    options: OpenOptions,
+    key: &ChecksumKey,
+) -> Result<Scan, DurableError> {
     let mut result = Scan {
         accounts: AHashMap::new(),
         last_commit: None,
@@ -436,7 +519,7 @@ fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableE
         let mut offset = 0;
         let mut committed_records = 0u64;
         while offset < bytes.len() {
-            let damage = match record::decode(&bytes[offset..]) {
+            let damage = match record::decode(&bytes[offset..], key) {
                 Ok((Record::Account { key, account, .. }, used)) => {
                     pending.push((key, account));
                     offset += used;
@@ -472,10 +555,15 @@ fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableE
                 Err(DecodeError::Incomplete) => "record runs past the end of the file",
                 Err(DecodeError::Damaged(reason)) => reason,
             };
-            let later_commit = commit_follows(&bytes, offset + 1)
+            // A crash leaves a prefix of what was written, so a complete commit after the
+            // damage (in this file, searched byte by byte since a length field may be what
+            // is damaged, or in a later segment) means the damage is corruption. Account
+            // data cannot fake that commit: checksums are keyed with the store's secret.
+            let later_in_file = commit_follows(&bytes, offset + 1, key);
+            let later_commit = later_in_file
                 || live[position + 1..].iter().any(|&later| {
                     std::fs::read(segments::path(dir, later))
-                        .is_ok_and(|later| commit_follows(&later, 0))
+                        .is_ok_and(|later| commit_follows(&later, 0, key))
                 });
             if !later_commit {
                 // Damage (or a record cut short) with no commit after it: a write the
@@ -507,19 +595,23 @@ fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableE
             // nothing is committed later (the scan of the next segment says otherwise).
             let later_commit = live[position + 1..].iter().any(|&later| {
                 std::fs::read(segments::path(dir, later))
-                    .is_ok_and(|later| commit_follows(&later, 0))
+                    .is_ok_and(|later| commit_follows(&later, 0, key))
             });
-            if later_commit {
+            if later_commit && !options.truncate_to_last_good_commit {
                 return Err(DurableError::Corrupted {
                     path,
                     offset: result.end,
                     reason: "uncommitted records before a later segment's commit",
                 });
             }
-            result.torn_tail = Some(TornTail {
-                offset: result.end,
-                bytes: bytes.len() as u64 - result.end,
-            });
+            if later_commit {
+                result.truncated_corruption = Some(result.end);
+            } else {
+                result.torn_tail = Some(TornTail {
+                    offset: result.end,
+                    bytes: bytes.len() as u64 - result.end,
+                });
+            }
             result.records.insert(number, committed_records);
             result.bytes.insert(number, result.end);
             return Ok(result);
@@ -531,7 +623,7 @@ fn scan(dir: &Path, live: &[u64], options: OpenOptions) -> Result<Scan, DurableE
 }
 
 /// Whether a complete, valid commit record starts anywhere at or after `from`.
-fn commit_follows(bytes: &[u8], from: usize) -> bool {
+fn commit_follows(bytes: &[u8], from: usize, key: &ChecksumKey) -> bool {
     let magic = record::MAGIC.to_le_bytes();
     (from..bytes.len().saturating_sub(record::FRAME_HEADER - 1)).any(|at| {
         // Only a commit-shaped frame is worth a checksum: a hostile file of record marks
@@ -539,6 +631,9 @@ fn commit_follows(bytes: &[u8], from: usize) -> bool {
         bytes[at..at + 4] == magic
             && bytes[at + 4] == record::KIND_COMMIT
             && bytes[at + 5..at + 9] == (record::COMMIT_PAYLOAD as u32).to_le_bytes()
-            && matches!(record::decode(&bytes[at..]), Ok((Record::Commit { .. }, _)))
+            && matches!(
+                record::decode(&bytes[at..], key),
+                Ok((Record::Commit { .. }, _))
+            )
     })
 }

@@ -3,13 +3,17 @@
 //!
 //! # Layout
 //! ```text
-//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 2\n"
+//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 2\nchecksum-key <hex>\n"
+//! DIR/LOCK                   held locked by the process that has the store open
 //! DIR/segment-000000.log     sealed segments: records, each segment ending with a commit
 //! DIR/segment-000001.log
 //! DIR/segment-000002.log     the active segment, appended to
 //! ```
 //! A record is `magic (u32) | kind (u8) | payload length (u32) | payload | checksum (the
-//! first 8 bytes of blake3 over kind, length and payload)`, all little-endian. An account
+//! first 8 bytes of blake3, keyed with the store's checksum key, over kind, length and
+//! payload)`, all little-endian. The key is drawn at random when the store is created, so
+//! account data (which any transaction can fill) cannot hold bytes that recovery would
+//! take for a record; a version-1 store keeps its plain blake3 checksums. An account
 //! record carries the key, the slot that wrote it, lamports, owner, the executable flag
 //! and the data; a commit record carries a slot and the state hash after it; a base record
 //! (only ever the first record of a segment written by compaction) names the first segment
@@ -106,6 +110,9 @@ pub enum DurableError {
     /// would silently start the chain over.
     #[error("{0} is missing: the store's log was lost")]
     MissingSegment(PathBuf),
+    /// Another process (or another open in this one) has the store open.
+    #[error("{0} is open elsewhere (its LOCK file is held)")]
+    Locked(PathBuf),
     /// A slot was committed after a later one (or twice).
     #[error("slot {slot} cannot be committed after slot {last}")]
     SlotOutOfOrder {

@@ -38,8 +38,18 @@ pub(crate) enum Record {
     },
 }
 
-fn checksum(kind: u8, payload: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let mut hasher = blake3::Hasher::new();
+/// The key a store's checksums are computed with: blake3 keyed with a secret the store
+/// drew when it was created (in its `FORMAT` file), so that account data, which any
+/// transaction can fill, cannot hold a frame recovery would accept as a record (a commit
+/// record that would turn a torn write into "corruption"). `None`: a version-1 store's
+/// plain blake3.
+pub(crate) type ChecksumKey = Option<[u8; 32]>;
+
+fn checksum(key: &ChecksumKey, kind: u8, payload: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let mut hasher = match key {
+        Some(key) => blake3::Hasher::new_keyed(key),
+        None => blake3::Hasher::new(),
+    };
     hasher.update(&[kind]);
     hasher.update(&(payload.len() as u32).to_le_bytes());
     hasher.update(payload);
@@ -48,17 +58,18 @@ fn checksum(kind: u8, payload: &[u8]) -> [u8; CHECKSUM_LEN] {
     out
 }
 
-fn frame(out: &mut Vec<u8>, kind: u8, payload: &[u8]) {
+fn frame(out: &mut Vec<u8>, key: &ChecksumKey, kind: u8, payload: &[u8]) {
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.push(kind);
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(payload);
-    out.extend_from_slice(&checksum(kind, payload));
+    out.extend_from_slice(&checksum(key, kind, payload));
 }
 
 /// Appends an account record to `out`.
 pub(crate) fn encode_account(
     out: &mut Vec<u8>,
+    checksum_key: &ChecksumKey,
     key: &Pubkey,
     slot: u64,
     account: &AccountSharedData,
@@ -70,20 +81,20 @@ pub(crate) fn encode_account(
     payload.extend_from_slice(account.owner().as_array());
     payload.push(u8::from(account.executable()));
     payload.extend_from_slice(account.data());
-    frame(out, KIND_ACCOUNT, &payload);
+    frame(out, checksum_key, KIND_ACCOUNT, &payload);
 }
 
 /// Appends a commit record to `out`.
-pub(crate) fn encode_commit(out: &mut Vec<u8>, slot: u64, state_hash: &Hash) {
+pub(crate) fn encode_commit(out: &mut Vec<u8>, key: &ChecksumKey, slot: u64, state_hash: &Hash) {
     let mut payload = Vec::with_capacity(40);
     payload.extend_from_slice(&slot.to_le_bytes());
     payload.extend_from_slice(state_hash.as_array());
-    frame(out, KIND_COMMIT, &payload);
+    frame(out, key, KIND_COMMIT, &payload);
 }
 
 /// Appends a base record (see [`Record::Base`]) to `out`.
-pub(crate) fn encode_base(out: &mut Vec<u8>, first_replaced: u64) {
-    frame(out, KIND_BASE, &first_replaced.to_le_bytes());
+pub(crate) fn encode_base(out: &mut Vec<u8>, key: &ChecksumKey, first_replaced: u64) {
+    frame(out, key, KIND_BASE, &first_replaced.to_le_bytes());
 }
 
 /// Why a record could not be read.
@@ -96,7 +107,7 @@ pub(crate) enum DecodeError {
 }
 
 /// Reads the record at the start of `bytes`: the record and its length in bytes.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, usize), DecodeError> {
+pub(crate) fn decode(bytes: &[u8], key: &ChecksumKey) -> Result<(Record, usize), DecodeError> {
     if bytes.len() < FRAME_HEADER {
         return Err(DecodeError::Incomplete);
     }
@@ -115,7 +126,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, usize), DecodeError> {
         return Err(DecodeError::Incomplete);
     }
     let payload = &bytes[FRAME_HEADER..FRAME_HEADER + length];
-    if bytes[FRAME_HEADER + length..total] != checksum(kind, payload) {
+    if bytes[FRAME_HEADER + length..total] != checksum(key, kind, payload) {
         return Err(DecodeError::Damaged("checksum mismatch"));
     }
     let array32 = |at: usize| -> [u8; 32] {
@@ -171,22 +182,24 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Record, usize), DecodeError> {
 mod tests {
     use super::*;
 
+    const KEY: ChecksumKey = Some([9; 32]);
+
     #[test]
     fn records_round_trip() {
         let key = Pubkey::new_unique();
         let mut account = AccountSharedData::new_data(7, vec![1, 2, 3], &Pubkey::new_unique());
         account.set_executable(true);
         let mut bytes = Vec::new();
-        encode_account(&mut bytes, &key, 9, &account);
+        encode_account(&mut bytes, &KEY, &key, 9, &account);
         let hash = Hash::new_unique();
-        encode_commit(&mut bytes, 9, &hash);
+        encode_commit(&mut bytes, &KEY, 9, &hash);
         let mut base = Vec::new();
-        encode_base(&mut base, 4);
+        encode_base(&mut base, &KEY, 4);
         assert_eq!(
-            decode(&base).unwrap(),
+            decode(&base, &KEY).unwrap(),
             (Record::Base { first_replaced: 4 }, base.len())
         );
-        let (first, used) = decode(&bytes).unwrap();
+        let (first, used) = decode(&bytes, &KEY).unwrap();
         assert_eq!(
             first,
             Record::Account {
@@ -195,7 +208,7 @@ mod tests {
                 account
             }
         );
-        let (second, rest) = decode(&bytes[used..]).unwrap();
+        let (second, rest) = decode(&bytes[used..], &KEY).unwrap();
         assert_eq!(
             second,
             Record::Commit {
@@ -209,10 +222,10 @@ mod tests {
     #[test]
     fn every_prefix_is_incomplete_and_every_flip_is_refused() {
         let mut bytes = Vec::new();
-        encode_commit(&mut bytes, 3, &Hash::new_unique());
+        encode_commit(&mut bytes, &KEY, 3, &Hash::new_unique());
         for cut in 0..bytes.len() {
             assert_eq!(
-                decode(&bytes[..cut]).unwrap_err(),
+                decode(&bytes[..cut], &KEY).unwrap_err(),
                 DecodeError::Incomplete,
                 "cut {cut}"
             );
@@ -220,7 +233,18 @@ mod tests {
         for at in 0..bytes.len() {
             let mut flipped = bytes.clone();
             flipped[at] ^= 0x10;
-            assert!(decode(&flipped).is_err(), "flip at {at}");
+            assert!(decode(&flipped, &KEY).is_err(), "flip at {at}");
         }
+    }
+
+    #[test]
+    fn a_frame_checksummed_with_another_key_is_refused() {
+        let mut bytes = Vec::new();
+        encode_commit(&mut bytes, &None, 3, &Hash::new_unique());
+        assert_eq!(
+            decode(&bytes, &KEY).unwrap_err(),
+            DecodeError::Damaged("checksum mismatch")
+        );
+        assert!(decode(&bytes, &None).is_ok());
     }
 }

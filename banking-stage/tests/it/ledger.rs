@@ -139,6 +139,34 @@ fn a_block_the_store_never_committed_is_dropped_and_bad_ledgers_are_refused() {
     assert!(!blocks.join("slot-0000000004.block.partial").exists());
     drop((ledger, bank));
 
+    // The account store lost (or blocks from a later run beside an older store): refused,
+    // and nothing is changed.
+    let accounts = dir.join("accounts");
+    let moved = dir.join("accounts-moved");
+    std::fs::rename(&accounts, &moved).unwrap();
+    assert!(matches!(
+        Ledger::open(&dir, workload.genesis.clone(), BankConfig::default()),
+        Err(LedgerError::StoreBehindBlocks {
+            store_slot: 0,
+            last_block: 2,
+            ..
+        })
+    ));
+    assert!(!accounts.exists() && slot(2).exists());
+    std::fs::rename(&moved, &accounts).unwrap();
+    std::fs::copy(slot(2), slot(3)).unwrap();
+    std::fs::copy(slot(2), slot(4)).unwrap();
+    assert!(matches!(
+        Ledger::open(&dir, workload.genesis.clone(), BankConfig::default()),
+        Err(LedgerError::StoreBehindBlocks {
+            store_slot: 2,
+            last_block: 4,
+            ..
+        })
+    ));
+    std::fs::remove_file(slot(3)).unwrap();
+    std::fs::remove_file(slot(4)).unwrap();
+
     // Another chain's genesis.
     let mut other = workload.genesis.clone();
     other.pop();
