@@ -112,7 +112,11 @@ impl ConflictFreeBatchReplayer {
     /// # Errors
     /// [`TransactionError::CommitCancelled`] if the block fails the checks before
     /// execution or a transaction could not be committed.
-    pub fn replay(&self, parent: &Arc<Bank>, block: &Block) -> Result<Arc<Bank>, TransactionError> {
+    pub fn replay(
+        &mut self,
+        parent: &Arc<Bank>,
+        block: &Block,
+    ) -> Result<Arc<Bank>, TransactionError> {
         let transactions: Vec<BufferedTransaction> = block
             .entries
             .iter()
@@ -165,11 +169,15 @@ impl Drop for ConflictFreeBatchReplayer {
     }
 }
 
-/// Runs one transaction as its own `svm-lite` batch and commits it; whether it committed.
+/// Runs one transaction as its own `svm-lite` batch and commits it; whether it committed
+/// (a panic is a failure, so the barrier never waits for an answer that cannot come).
 fn run_one(bank: &Bank, programs: &ProgramRegistry, transaction: &BufferedTransaction) -> bool {
-    let batch_of_one = std::slice::from_ref(transaction);
-    let output = bank.load_and_execute(programs, batch_of_one, &ProcessingConfig::default());
-    output.results[0].is_ok() && bank.commit(batch_of_one, &output).is_ok()
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let batch_of_one = std::slice::from_ref(transaction);
+        let output = bank.load_and_execute(programs, batch_of_one, &ProcessingConfig::default());
+        output.results[0].is_ok() && bank.commit(batch_of_one, &output).is_ok()
+    }))
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

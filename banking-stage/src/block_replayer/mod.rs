@@ -322,7 +322,11 @@ impl BlockReplayer {
                 bank.load_and_execute(&self.programs, &entry.transactions, &config)
             })) {
                 Ok(output) => output,
-                Err(_) => return Err((timings.len(), Failure::Panicked)),
+                Err(_) => {
+                    // Nothing of the entry was committed: run it one transaction at a
+                    // time to name the one that panics, as the parallel path does.
+                    return Err(self.find_panicking(bank, &entry.transactions, timings.len()));
+                }
             };
             if let Some((offset, error)) = output
                 .results
@@ -360,6 +364,37 @@ impl BlockReplayer {
             }
         }
         Ok(timings)
+    }
+
+    /// Runs `transactions` (an entry whose batch panicked; the first is the block's
+    /// `first_index`-th) one at a time, committing each, and returns the first that fails
+    /// or panics.
+    fn find_panicking(
+        &self,
+        bank: &Bank,
+        transactions: &[BufferedTransaction],
+        first_index: usize,
+    ) -> (usize, Failure) {
+        for (offset, transaction) in transactions.iter().enumerate() {
+            let batch = std::slice::from_ref(transaction);
+            let Ok(output) = catch_unwind(AssertUnwindSafe(|| {
+                bank.load_and_execute(&self.programs, batch, &ProcessingConfig::default())
+            })) else {
+                return (first_index + offset, Failure::Panicked);
+            };
+            if let Err(error) = &output.results[0] {
+                return (first_index + offset, Failure::Error(error.clone()));
+            }
+            if bank.commit(batch, &output).is_err() {
+                return (
+                    first_index + offset,
+                    Failure::Error(TransactionError::CommitCancelled),
+                );
+            }
+        }
+        // The entry panicked as a batch but none of its transactions alone: report the
+        // first (the block is rejected either way).
+        (first_index, Failure::Panicked)
     }
 
     /// Runs the block's transactions in parallel on the pool (started on first use);
@@ -402,29 +437,37 @@ impl BlockReplayer {
                 .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
                 .clone()
         };
-        for (index, transaction) in transactions.iter().enumerate() {
-            let requests = transaction.lock_requests().map(|(key, writable)| {
-                let usage = if writable {
-                    RequestedUsage::Writable
-                } else {
-                    RequestedUsage::Readonly
-                };
-                (*key, usage)
-            });
-            let task = SchedulingStateMachine::create_task(
-                ReplayTask {
-                    index,
-                    transaction: Arc::clone(transaction),
-                },
-                index as u128,
-                requests,
-                &mut loader,
-            );
-            if task_sender.send(task).is_err() {
-                break;
+        let created = catch_unwind(AssertUnwindSafe(|| {
+            for (index, transaction) in transactions.iter().enumerate() {
+                let requests = transaction.lock_requests().map(|(key, writable)| {
+                    let usage = if writable {
+                        RequestedUsage::Writable
+                    } else {
+                        RequestedUsage::Readonly
+                    };
+                    (*key, usage)
+                });
+                let task = SchedulingStateMachine::create_task(
+                    ReplayTask {
+                        index,
+                        transaction: Arc::clone(transaction),
+                    },
+                    index as u128,
+                    requests,
+                    &mut loader,
+                );
+                if task_sender.send(task).is_err() {
+                    break;
+                }
             }
-        }
+        }));
         drop(task_sender);
+        if let Err(panic) = created {
+            // The tasks sent so far still run: wait for them, so that nothing of this
+            // block is still committing when the caller goes on (with another block).
+            let _ = outcome.recv();
+            std::panic::resume_unwind(panic);
+        }
         match outcome.recv() {
             Ok(outcome) => {
                 self.last_scheduler_busy = Duration::from_nanos(
@@ -440,7 +483,11 @@ impl BlockReplayer {
                     .pool
                     .take()
                     .expect("invariant: the pool that took the block is still here");
-                std::panic::resume_unwind(pool.into_panic())
+                let panic = pool.into_panic();
+                // Its block's tasks may still hold (and wait in) cached usage queues: a
+                // later block starts from fresh queues.
+                self.usage_queues.clear();
+                std::panic::resume_unwind(panic)
             }
         }
     }

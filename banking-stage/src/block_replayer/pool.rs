@@ -5,6 +5,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
 use svm_lite::ProgramRegistry;
 use unified_scheduler_logic::{Capability, SchedulingStateMachine, Task};
 
-use super::worker::{BlockContext, Failure, TaskResult, run_handoff};
+use super::worker::{BlockContext, Failure, TaskResult, panicked_handoff, run_handoff};
 use super::{ReplayTask, TransactionTiming};
 use crate::spin_wait::SpinWait;
 
@@ -43,13 +44,17 @@ const TASK_TIME_SMOOTHING: f64 = 1.0 / 32.0;
 /// What a block's replay returns: the timings in block order, or its first failure.
 pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
 
-/// A worker's answers for one handoff.
-type Answers = Vec<(Task<ReplayTask>, TaskResult)>;
+/// A worker's answers for one handoff, and the lane it came on.
+struct Answers {
+    urgent: bool,
+    tasks: Vec<(Task<ReplayTask>, TaskResult)>,
+}
 
-/// Tasks for a worker, with the block they belong to.
+/// Tasks for a worker, with the block they belong to and the lane they travel on.
 struct Handoff {
     context: Arc<BlockContext>,
     tasks: Vec<Task<ReplayTask>>,
+    urgent: bool,
 }
 
 /// The two channels handoffs travel on. A worker takes from `urgent` first: a link of a
@@ -186,11 +191,28 @@ fn run_worker(
     done: &Sender<Answers>,
     wait: SpinWait,
 ) {
-    while let Some(Handoff { context, tasks }) = next_handoff(runnable, wait) {
-        let answers = run_handoff(worker, &context, programs, tasks);
+    while let Some(Handoff {
+        context,
+        tasks,
+        urgent,
+    }) = next_handoff(runnable, wait)
+    {
+        // Execution panics are caught inside; one anywhere else (a broken invariant in
+        // the bank or the store) still answers for every task, so nothing waits forever.
+        let results = catch_unwind(AssertUnwindSafe(|| {
+            run_handoff(worker, &context, programs, &tasks)
+        }))
+        .unwrap_or_else(|_| {
+            log::error!("replay worker {worker}: a handoff panicked outside execution");
+            panicked_handoff(&context, &tasks)
+        });
         // Let go of the block's bank before answering: once the block's last answer is
         // in, no worker holds its bank.
         drop(context);
+        let answers = Answers {
+            urgent,
+            tasks: tasks.into_iter().zip(results).collect(),
+        };
         if done.send(answers).is_err() {
             return;
         }
@@ -296,7 +318,8 @@ fn run_scheduler(
     // from that replayer's cache, which the replayer (whose `replay` takes `&mut self`)
     // lends to one block at a time, and every block's tasks reach only this machine; each
     // block's tasks are all descheduled before its outcome is sent, so no queue is in use
-    // between blocks.
+    // between blocks. (If this thread dies mid-block, the replayer joins it and empties
+    // its cache before it starts another scheduler thread.)
     let mut machine = unsafe {
         SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
             Capability::FifoQueueing,
@@ -347,12 +370,18 @@ fn schedule_block(
     } else {
         usize::MAX
     };
+    // Normal-lane handoffs sent and not answered (urgent ones are not limited: they are
+    // few, and holding one back would hold back a chain).
     let mut in_flight = 0;
     let mut finish = |machine: &mut SchedulingStateMachine<ReplayTask>,
                       sizing: &mut HandoffSizing,
                       answers: Answers,
-                      handled: &mut usize| {
-        for (task, result) in answers {
+                      handled: &mut usize,
+                      in_flight: &mut usize| {
+        if !answers.urgent {
+            *in_flight -= 1;
+        }
+        for (task, result) in answers.tasks {
             machine.deschedule_task(&task);
             *handled += 1;
             let index = task.payload().index;
@@ -380,10 +409,16 @@ fn schedule_block(
                     sizing: &HandoffSizing,
                     ready: &mut ReadyTasks,
                     in_flight: &mut usize| {
-        let send = |lane: &Sender<Handoff>, tasks: Vec<Task<ReplayTask>>| {
+        let send = |urgent: bool, tasks: Vec<Task<ReplayTask>>| {
+            let lane = if urgent {
+                &runnable.urgent
+            } else {
+                &runnable.normal
+            };
             lane.send(Handoff {
                 context: Arc::clone(&job.context),
                 tasks,
+                urgent,
             })
             .expect("invariant: the replay workers outlive the scheduler");
         };
@@ -391,15 +426,14 @@ fn schedule_block(
             // Tasks that waited for an account, at once, on the urgent lane: a spinning
             // worker takes them within a task's time. A chain's link goes alone; many
             // unblocked together (the readers behind a write) are split like fresh ones.
-            while machine.has_unblocked_task() {
+            while machine.has_runnable_task() {
                 let count = machine.unblocked_task_queue_count();
                 let size = sizing.size(count);
                 let tasks: Vec<Task<ReplayTask>> =
                     std::iter::from_fn(|| machine.schedule_next_unblocked_task())
                         .take(size)
                         .collect();
-                send(&runnable.urgent, tasks);
-                *in_flight += 1;
+                send(true, tasks);
             }
         } else {
             // Where threads share cores, each handoff may cost a wake-up: they travel
@@ -412,7 +446,7 @@ fn schedule_block(
             let Some(tasks) = ready.next_fresh(sizing) else {
                 break;
             };
-            send(&runnable.normal, tasks);
+            send(false, tasks);
             *in_flight += 1;
         }
     };
@@ -421,8 +455,7 @@ fn schedule_block(
         // then new tasks (a bounded bite, so answers are not left waiting).
         let mut progressed = false;
         for answers in done.try_iter() {
-            finish(machine, sizing, answers, &mut handled);
-            in_flight -= 1;
+            finish(machine, sizing, answers, &mut handled, &mut in_flight);
             progressed = true;
         }
         if tasks_open {
@@ -457,8 +490,7 @@ fn schedule_block(
                 recv(done) -> answers => match answers {
                     Ok(answers) => {
                         waited += wait_start.elapsed();
-                        finish(machine, sizing, answers, &mut handled);
-                        in_flight -= 1;
+                        finish(machine, sizing, answers, &mut handled, &mut in_flight);
                     }
                     Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
                 },
@@ -468,15 +500,17 @@ fn schedule_block(
                         received += 1;
                         ready.fresh.extend(machine.schedule_task(task));
                     }
-                    Err(_) => tasks_open = false,
+                    Err(_) => {
+                        waited += wait_start.elapsed();
+                        tasks_open = false;
+                    }
                 },
             }
         } else {
             match done.recv() {
                 Ok(answers) => {
                     waited += wait_start.elapsed();
-                    finish(machine, sizing, answers, &mut handled);
-                    in_flight -= 1;
+                    finish(machine, sizing, answers, &mut handled, &mut in_flight);
                 }
                 Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
             }

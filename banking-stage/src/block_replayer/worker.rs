@@ -48,24 +48,19 @@ pub(super) struct BlockContext {
     pub(super) scheduler_busy_ns: std::sync::atomic::AtomicU64,
 }
 
-/// Runs a handoff's tasks as one `svm-lite` batch with one commit. They were all runnable
-/// at the same moment, so no two of them conflict: running them together is the same as
-/// running them one by one, with one check, one account loader and one commit for all
-/// instead of one each. A panic falls back to one at a time, to name the transaction.
+/// Runs a handoff's tasks as one `svm-lite` batch with one commit; returns one result per
+/// task, in order. They were all runnable at the same moment, so no two of them conflict:
+/// running them together is the same as running them one by one, with one check, one
+/// account loader and one commit for all instead of one each. A panic in execution falls
+/// back to one at a time, to name the transaction.
 pub(super) fn run_handoff(
     worker: usize,
     context: &BlockContext,
     programs: &ProgramRegistry,
-    tasks: Vec<Task<ReplayTask>>,
-) -> Vec<(Task<ReplayTask>, TaskResult)> {
-    if tasks.len() == 1 {
-        return tasks
-            .into_iter()
-            .map(|task| {
-                let result = run_task(worker, context, programs, &task);
-                (task, result)
-            })
-            .collect();
+    tasks: &[Task<ReplayTask>],
+) -> Vec<TaskResult> {
+    if let [task] = tasks {
+        return vec![run_task(worker, context, programs, task)];
     }
     let BlockContext {
         bank,
@@ -74,19 +69,23 @@ pub(super) fn run_handoff(
         ..
     } = context;
     let failed = failed_at.load(Ordering::Relaxed);
-    let (run, skipped): (Vec<_>, Vec<_>) = tasks
-        .into_iter()
-        .partition(|task| task.payload().index <= failed);
-    let mut answers: Vec<(Task<ReplayTask>, TaskResult)> = skipped
-        .into_iter()
-        .map(|task| (task, TaskResult::Skipped))
+    let mut results: Vec<Option<TaskResult>> = tasks
+        .iter()
+        .map(|task| (task.payload().index > failed).then_some(TaskResult::Skipped))
         .collect();
+    let run: Vec<usize> = (0..tasks.len()).filter(|&i| results[i].is_none()).collect();
+    let finish = |results: Vec<Option<TaskResult>>| -> Vec<TaskResult> {
+        results
+            .into_iter()
+            .map(|result| result.expect("invariant: every task of the handoff has a result"))
+            .collect()
+    };
     if run.is_empty() {
-        return answers;
+        return finish(results);
     }
     let batch: Vec<BufferedTransaction> = run
         .iter()
-        .map(|task| Arc::clone(&task.payload().transaction))
+        .map(|&i| Arc::clone(&tasks[i].payload().transaction))
         .collect();
     let config = ProcessingConfig {
         recording: RecordingConfig {
@@ -100,11 +99,10 @@ pub(super) fn run_handoff(
         bank.load_and_execute(programs, &batch, &config)
     })) else {
         // Nothing was committed: run them one at a time to find the one that panics.
-        answers.extend(run.into_iter().map(|task| {
-            let result = run_task(worker, context, programs, &task);
-            (task, result)
-        }));
-        return answers;
+        for &i in &run {
+            results[i] = Some(run_task(worker, context, programs, &tasks[i]));
+        }
+        return finish(results);
     };
     let fail = |index: usize, failure: Failure| {
         failed_at.fetch_min(index, Ordering::Relaxed);
@@ -112,14 +110,14 @@ pub(super) fn run_handoff(
     };
     if let Err(error) = bank.commit(&batch, &output) {
         log::error!("replay commit refused: {error}");
-        answers.extend(run.into_iter().map(|task| {
-            let index = task.payload().index;
-            (
-                task,
-                fail(index, Failure::Error(TransactionError::CommitCancelled)),
-            )
-        }));
-        return answers;
+        for &i in &run {
+            let index = tasks[i].payload().index;
+            results[i] = Some(fail(
+                index,
+                Failure::Error(TransactionError::CommitCancelled),
+            ));
+        }
+        return finish(results);
     }
     let times = output
         .transaction_times
@@ -129,9 +127,9 @@ pub(super) fn run_handoff(
     let shared = started.elapsed().saturating_sub(executed)
         / u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
     let base = started - *block_start;
-    for ((task, result), (begin, duration)) in run.into_iter().zip(&output.results).zip(times) {
-        let index = task.payload().index;
-        let answer = match result {
+    for ((&i, result), (begin, duration)) in run.iter().zip(&output.results).zip(times) {
+        let index = tasks[i].payload().index;
+        results[i] = Some(match result {
             Ok(_) => TaskResult::Ran(TransactionTiming {
                 index,
                 worker,
@@ -139,10 +137,27 @@ pub(super) fn run_handoff(
                 duration: duration + shared,
             }),
             Err(error) => fail(index, Failure::Error(error.clone())),
-        };
-        answers.push((task, answer));
+        });
     }
-    answers
+    finish(results)
+}
+
+/// What a handoff whose worker panicked outside execution (a broken invariant in the
+/// bank or the store) answers: every task failed, so the scheduler still deschedules them
+/// and the block fails instead of waiting forever.
+pub(super) fn panicked_handoff(
+    context: &BlockContext,
+    tasks: &[Task<ReplayTask>],
+) -> Vec<TaskResult> {
+    tasks
+        .iter()
+        .map(|task| {
+            context
+                .failed_at
+                .fetch_min(task.payload().index, Ordering::Relaxed);
+            TaskResult::Failed(Failure::Panicked)
+        })
+        .collect()
 }
 
 /// Runs one task's transaction; a panic in it (a program bug) is caught and reported, so

@@ -190,7 +190,7 @@ fn measure(
 ) -> Row {
     let blocks = std::slice::from_ref(block);
     let mut replayer = BlockReplayer::new(workers, Arc::clone(programs));
-    let batches = ConflictFreeBatchReplayer::new(workers, Arc::clone(programs));
+    let mut batches = ConflictFreeBatchReplayer::new(workers, Arc::clone(programs));
     let (mut sequential, mut conflict_free, mut replay, mut efficiency, mut scheduler_share) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hashes_match = true;
