@@ -62,8 +62,8 @@
 //! task per transaction (each account resolved to its usage queue through a `DashMap`
 //! cache kept across blocks), and streams the tasks to a scheduler thread that owns a FIFO
 //! `SchedulingStateMachine`; runnable tasks go to channels all workers read, in handoffs
-//! sized from what tasks have cost (a share per worker, about 12 µs of work, at most
-//! [`MAX_TASKS_PER_HANDOFF`]), a task that had to wait for an account first; a worker runs
+//! of a share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores
+//! to spin on, about 12 µs of measured work), a task that had to wait for an account first; a worker runs
 //! a handoff's tasks (mutually conflict-free, since they were runnable together) as one
 //! `svm-lite` batch with one commit, and sends them back; descheduling them hands their
 //! accounts to the next tasks in block order. The scheduler thread and the workers are

@@ -134,8 +134,8 @@ impl ReplayMetrics {
 /// creates a task per transaction (resolving each account to its usage queue through a
 /// shared [`DashMap`], off the scheduler thread) and streams them to the scheduler thread.
 /// That thread owns the state machine: tasks that hold all their accounts go to the
-/// workers in handoffs sized from what tasks have cost so far (a share per worker, about
-/// 12 µs of work, at most [`MAX_TASKS_PER_HANDOFF`]); a task that had to wait for an
+/// workers in handoffs of a share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where
+/// threads spin, about 12 µs of what tasks have cost so far); a task that had to wait for an
 /// account, a link of a conflict chain, goes ahead of the others on an urgent lane where
 /// threads have cores of their own. A worker runs a handoff's tasks against the bank as one
 /// batch (they were runnable together, so none conflicts with another: load, execute,

@@ -250,6 +250,10 @@ fn next_handoff(runnable: &Lanes<Receiver<Handoff>>, wait: SpinWait) -> Option<H
 #[derive(Debug)]
 struct HandoffSizing {
     num_workers: usize,
+    /// The work a handoff aims at, in nanoseconds: [`HANDOFF_WORK_TARGET_NS`] where threads
+    /// spin; unbounded where they sleep, since there every handoff may cost a wake-up each
+    /// way, worth amortizing over as many tasks as a worker's share allows.
+    work_target_ns: f64,
     /// Running mean of a task's measured time; 0 until the first answer (cheap until
     /// shown otherwise: the first handoffs are the largest).
     mean_task_ns: f64,
@@ -269,7 +273,8 @@ impl HandoffSizing {
     /// at most what the work target and [`MAX_TASKS_PER_HANDOFF`] allow.
     fn size(&self, ready: usize) -> usize {
         let by_work = if self.mean_task_ns > 0.0 {
-            (HANDOFF_WORK_TARGET_NS / self.mean_task_ns) as usize
+            // Saturates to `usize::MAX` for an unbounded target.
+            (self.work_target_ns / self.mean_task_ns) as usize
         } else {
             MAX_TASKS_PER_HANDOFF
         };
@@ -330,6 +335,11 @@ fn run_scheduler(
     };
     let mut sizing = HandoffSizing {
         num_workers,
+        work_target_ns: if wait.spins() {
+            HANDOFF_WORK_TARGET_NS
+        } else {
+            f64::INFINITY
+        },
         mean_task_ns: 0.0,
     };
     for job in jobs {
@@ -543,6 +553,7 @@ mod tests {
     fn handoffs_shrink_as_tasks_get_expensive() {
         let mut sizing = HandoffSizing {
             num_workers: 2,
+            work_target_ns: HANDOFF_WORK_TARGET_NS,
             mean_task_ns: 0.0,
         };
         // Unknown cost: a worker's share, up to the cap.
@@ -555,5 +566,17 @@ mod tests {
             sizing.observe(Duration::from_micros(20));
         }
         assert_eq!(sizing.size(100), 1, "a 20 us task goes alone");
+    }
+
+    #[test]
+    fn sleeping_threads_take_a_full_share_whatever_tasks_cost() {
+        let mut sizing = HandoffSizing {
+            num_workers: 2,
+            work_target_ns: f64::INFINITY,
+            mean_task_ns: 0.0,
+        };
+        sizing.observe(Duration::from_micros(20));
+        assert_eq!(sizing.size(100), MAX_TASKS_PER_HANDOFF);
+        assert_eq!(sizing.size(6), 3);
     }
 }
