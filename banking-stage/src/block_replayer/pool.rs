@@ -32,8 +32,8 @@ const MAX_HANDOFFS_IN_FLIGHT_PER_WORKER: usize = 4;
 /// Most tasks a worker takes in one handoff.
 pub const MAX_TASKS_PER_HANDOFF: usize = 16;
 
-/// The work a handoff aims to carry, in nanoseconds of its tasks' measured times: enough
-/// that its fixed cost (a send each way, perhaps a wake-up) is small beside it, little
+/// The work a handoff aims to carry where threads spin, in nanoseconds of its tasks'
+/// measured times: enough that its fixed cost (a send each way) is small beside it, little
 /// enough that a task's successor on a busy account, which waits for the whole handoff's
 /// answer, does not wait long, and that the block's last handoffs end close together.
 const HANDOFF_WORK_TARGET_NS: f64 = 12_000.0;
