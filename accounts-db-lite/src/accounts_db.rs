@@ -228,15 +228,14 @@ impl AccountsDb {
         // into one `delta`, assuming the accounts it replaces are the ones loaded now.
         // Under the lock those are re-checked (cheaply, by identity) and the rare one that
         // another commit changed in between is corrected.
-        for (pubkey, account) in accounts {
-            check_data_len(pubkey, account)?;
-        }
         let mut delta = LtHash::identity();
         let mut replaced: ahash::AHashMap<Pubkey, Option<AccountSharedData>> =
             ahash::AHashMap::with_capacity(accounts.len());
         let mut latest: ahash::AHashMap<Pubkey, &AccountSharedData> =
             ahash::AHashMap::with_capacity(accounts.len());
         for (pubkey, account) in accounts {
+            // Refused before anything is stored: this pass only computes the hash delta.
+            check_data_len(pubkey, account)?;
             // What this entry replaces: an earlier entry of the batch, or the stored value.
             let old = match latest.get(pubkey) {
                 Some(earlier) => Some((*earlier).clone()),

@@ -287,8 +287,9 @@ impl Chain {
         })
     }
 
-    /// Writes the chain to `path` (through a temporary file renamed into place, so a
-    /// crash never leaves half a file under `path`).
+    /// Writes the chain to `path` durably: through a temporary file (`path` with the
+    /// extension `partial`), fsync'd, renamed into place, and the directory fsync'd, so
+    /// after a crash `path` is either the whole file or absent (or its old content).
     ///
     /// # Errors
     /// I/O errors.
@@ -299,6 +300,11 @@ impl Chain {
         file.write_all(&bytes)?;
         file.sync_all()?;
         std::fs::rename(&temporary, path)?;
+        let directory = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(directory)?.sync_all()?;
         Ok(())
     }
 

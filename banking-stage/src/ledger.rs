@@ -9,8 +9,8 @@
 //! ```
 //!
 //! # Order of writes
-//! A slot's block file is made durable (written to a temporary name, fsync'd, renamed,
-//! the directory fsync'd) *before* the store commits the slot. So every slot the store
+//! A slot's block file is made durable ([`Chain::write_to`]: written to a temporary name,
+//! fsync'd, renamed, the directory fsync'd) *before* the store commits the slot. So every slot the store
 //! has committed has its block on disk. A crash between the two leaves a block file past
 //! the store's last slot: at open it is removed (the slot never happened), as is a
 //! temporary file a crash left.
@@ -22,7 +22,6 @@
 //! Producing continues from that bank; [`Ledger::chain`] gives the whole chain from
 //! genesis, for a replay that verifies every block.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,6 +39,7 @@ const ACCOUNTS_DIR: &str = "accounts";
 const BLOCKS_DIR: &str = "blocks";
 const BLOCK_PREFIX: &str = "slot-";
 const BLOCK_SUFFIX: &str = ".block";
+/// What `Chain::write_to` names its temporary file (`slot-N.block` → `slot-N.partial`).
 const PARTIAL_SUFFIX: &str = ".partial";
 
 /// Why a ledger could not be opened or written.
@@ -154,7 +154,7 @@ impl Ledger {
                 config,
                 blocks: Vec::new(),
             };
-            write_durably(&genesis_path, &chain)?;
+            write_chain(&genesis_path, &chain)?;
             (chain.genesis, chain.config)
         };
         // Checked before the store is opened (which would create a missing one at
@@ -218,7 +218,7 @@ impl Ledger {
             config: self.config,
             blocks: vec![block.clone()],
         };
-        write_durably(&block_path(&self.dir, block.slot), &chain)
+        write_chain(&block_path(&self.dir, block.slot), &chain)
     }
 
     /// The whole chain: genesis, parameters, and every block, for a replay from genesis.
@@ -338,23 +338,15 @@ fn block_path(dir: &Path, slot: u64) -> PathBuf {
         .join(format!("{BLOCK_PREFIX}{slot:010}{BLOCK_SUFFIX}"))
 }
 
-/// Writes `chain` to `path` through a temporary file: written, fsync'd, renamed, and the
-/// directory fsync'd, so the file is either whole and durable or absent.
-fn write_durably(path: &Path, chain: &Chain) -> Result<(), LedgerError> {
-    let bytes = chain.to_bytes().map_err(|source| LedgerError::BlockFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(PARTIAL_SUFFIX);
-    let temporary = PathBuf::from(temporary);
-    {
-        let mut file = std::fs::File::create(&temporary).map_err(io("create", &temporary))?;
-        file.write_all(&bytes).map_err(io("write", &temporary))?;
-        file.sync_all().map_err(io("fsync", &temporary))?;
-    }
-    std::fs::rename(&temporary, path).map_err(io("rename", path))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+/// [`Chain::write_to`] (durable: temporary file, fsync, rename, directory fsync), its
+/// error naming the file.
+fn write_chain(path: &Path, chain: &Chain) -> Result<(), LedgerError> {
+    chain
+        .write_to(path)
+        .map_err(|source| LedgerError::BlockFile {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn sync_dir(dir: &Path) -> Result<(), LedgerError> {

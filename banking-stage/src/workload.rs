@@ -330,6 +330,61 @@ impl Workload {
         Generator::new(config, crate::Bank::first_blockhash()).run()
     }
 
+    /// A frozen genesis bank over [`genesis`](Self::genesis), with the default chain
+    /// parameters.
+    pub fn genesis_bank(&self) -> std::sync::Arc<crate::Bank> {
+        let bank = std::sync::Arc::new(
+            crate::Bank::new_genesis(self.genesis.clone(), crate::BankConfig::default())
+                .expect("invariant: a generated genesis lists each key once"),
+        );
+        bank.freeze();
+        bank
+    }
+
+    /// The block a sequential leader makes of the transactions in slot 1 over
+    /// [`genesis_bank`](Self::genesis_bank): every one that sanitizes, names only programs
+    /// of `programs` and can be committed, in order, as one entry. A fixture for replay
+    /// tests and comparisons (the pipeline makes blocks of many entries).
+    pub fn sequential_block(&self, programs: &svm_lite::ProgramRegistry) -> crate::Block {
+        let parent = self.genesis_bank();
+        let bank = crate::Bank::new_from_parent(&parent, 1)
+            .expect("invariant: slot 1 follows the frozen genesis");
+        let transactions: Vec<crate::BufferedTransaction> = self
+            .transactions
+            .iter()
+            .filter_map(|transaction| {
+                sdk_lite::SanitizedTransaction::try_new(transaction.clone()).ok()
+            })
+            .filter(|transaction| {
+                transaction
+                    .instructions_iter()
+                    .all(|(program, _)| programs.get(program).is_some())
+            })
+            .map(std::sync::Arc::new)
+            .collect();
+        let output = bank.load_and_execute(
+            programs,
+            &transactions,
+            &svm_lite::ProcessingConfig::default(),
+        );
+        bank.commit(&transactions, &output)
+            .expect("invariant: a fresh in-memory bank takes the commit");
+        let committed = transactions
+            .iter()
+            .zip(&output.results)
+            .filter(|(_, result)| result.is_ok())
+            .map(|(transaction, _)| std::sync::Arc::clone(transaction))
+            .collect();
+        crate::Block {
+            slot: 1,
+            parent_hash: parent.hash().expect("invariant: genesis is frozen"),
+            entries: vec![crate::Entry {
+                transactions: committed,
+            }],
+            bank_hash: bank.freeze(),
+        }
+    }
+
     /// The total lamports of the genesis.
     pub fn genesis_lamports(&self) -> u64 {
         self.genesis

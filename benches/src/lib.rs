@@ -12,7 +12,6 @@
 //! -p benches --bin compare`) runs beside this project's replayer and pipeline.
 
 pub mod accounts_db_cases;
-pub mod blocks;
 pub mod conflict_free_batches;
 pub mod lock_cases;
 pub mod paired_timing;

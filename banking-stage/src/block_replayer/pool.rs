@@ -552,12 +552,9 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use crate::bank::{Bank, BankConfig};
-    use crate::block::{Block, Entry};
     use crate::block_replayer::BlockReplayer;
     use crate::sequential_replay::ReplayError;
     use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
-    use svm_lite::ProcessingConfig;
 
     /// The block index whose handoff panics outside execution (`usize::MAX`: none). Only
     /// the test below sets it, and only it replays blocks in this crate's unit tests.
@@ -567,48 +564,6 @@ mod tests {
         let at = PANIC_OUTSIDE_EXECUTION_AT.load(Ordering::Relaxed);
         if tasks.iter().any(|task| task.payload().index == at) {
             panic!("a broken invariant outside execution (injected by a test)");
-        }
-    }
-
-    fn genesis(workload: &Workload) -> Arc<Bank> {
-        let bank =
-            Arc::new(Bank::new_genesis(workload.genesis.clone(), BankConfig::default()).unwrap());
-        bank.freeze();
-        bank
-    }
-
-    /// One block of the workload's committable transactions, made by running them in order.
-    fn block(workload: &Workload, programs: &ProgramRegistry) -> Block {
-        let parent = genesis(workload);
-        let bank = Bank::new_from_parent(&parent, 1).unwrap();
-        let transactions: Vec<Arc<sdk_lite::SanitizedTransaction>> = workload
-            .transactions
-            .iter()
-            .filter_map(|transaction| {
-                sdk_lite::SanitizedTransaction::try_new(transaction.clone()).ok()
-            })
-            .filter(|transaction| {
-                transaction
-                    .instructions_iter()
-                    .all(|(program, _)| programs.get(program).is_some())
-            })
-            .map(Arc::new)
-            .collect();
-        let output = bank.load_and_execute(programs, &transactions, &ProcessingConfig::default());
-        bank.commit(&transactions, &output).unwrap();
-        let committed = transactions
-            .iter()
-            .zip(&output.results)
-            .filter(|(_, result)| result.is_ok())
-            .map(|(transaction, _)| Arc::clone(transaction))
-            .collect();
-        Block {
-            slot: 1,
-            parent_hash: parent.hash().unwrap(),
-            entries: vec![Entry {
-                transactions: committed,
-            }],
-            bank_hash: bank.freeze(),
         }
     }
 
@@ -629,14 +584,16 @@ mod tests {
             max_price: 10,
         });
         let programs = Arc::new(ProgramRegistry::with_builtins());
-        let block = block(&workload, &programs);
+        let block = workload.sequential_block(&programs);
         for wait in [
             SpinWait::never(),
             SpinWait::spinning(Duration::from_micros(20)),
         ] {
             let mut replayer = BlockReplayer::new(3, Arc::clone(&programs)).with_wait(wait);
             PANIC_OUTSIDE_EXECUTION_AT.store(17, Ordering::Relaxed);
-            let error = replayer.replay(&genesis(&workload), &block).unwrap_err();
+            let error = replayer
+                .replay(&workload.genesis_bank(), &block)
+                .unwrap_err();
             PANIC_OUTSIDE_EXECUTION_AT.store(usize::MAX, Ordering::Relaxed);
             assert!(
                 matches!(error, ReplayError::ExecutionPanicked { slot: 1, .. }),
@@ -644,7 +601,7 @@ mod tests {
             );
             assert_eq!(replayer.usage_queues_in_use(), 0);
             // The same replayer (and its threads) replays the block after that.
-            let (bank, _) = replayer.replay(&genesis(&workload), &block).unwrap();
+            let (bank, _) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
             assert_eq!(bank.hash(), Some(block.bank_hash));
         }
     }

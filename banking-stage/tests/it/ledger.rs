@@ -131,12 +131,12 @@ fn a_block_the_store_never_committed_is_dropped_and_bad_ledgers_are_refused() {
 
     // A crash after slot 3's block was written, before its accounts were committed.
     std::fs::copy(slot(2), slot(3)).unwrap();
-    std::fs::write(blocks.join("slot-0000000004.block.partial"), b"half").unwrap();
+    std::fs::write(blocks.join("slot-0000000004.partial"), b"half").unwrap();
     let (ledger, bank) =
         Ledger::open(&dir, workload.genesis.clone(), BankConfig::default()).unwrap();
     assert_eq!(bank.slot(), 2);
     assert!(!slot(3).exists());
-    assert!(!blocks.join("slot-0000000004.block.partial").exists());
+    assert!(!blocks.join("slot-0000000004.partial").exists());
     drop((ledger, bank));
 
     // The account store lost (or blocks from a later run beside an older store): refused,

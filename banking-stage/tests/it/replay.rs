@@ -284,46 +284,10 @@ mod property {
     //! a sequential leader makes the block, the parallel replay must reach its hash.
 
     use super::*;
-    use banking_stage::Entry;
     use proptest::prelude::*;
-    use svm_lite::ProcessingConfig;
 
     /// The block a sequential leader makes of `workload`'s transactions in one slot: the
     /// ones it can commit, in order.
-    fn sequential_block(workload: &Workload, programs: &ProgramRegistry) -> Block {
-        let parent = genesis(workload);
-        let bank = Bank::new_from_parent(&parent, 1).unwrap();
-        let transactions: Vec<Arc<sdk_lite::SanitizedTransaction>> = workload
-            .transactions
-            .iter()
-            .filter_map(|transaction| {
-                sdk_lite::SanitizedTransaction::try_new(transaction.clone()).ok()
-            })
-            .filter(|transaction| {
-                transaction
-                    .instructions_iter()
-                    .all(|(program, _)| programs.get(program).is_some())
-            })
-            .map(Arc::new)
-            .collect();
-        let output = bank.load_and_execute(programs, &transactions, &ProcessingConfig::default());
-        bank.commit(&transactions, &output).unwrap();
-        let committed = transactions
-            .iter()
-            .zip(&output.results)
-            .filter(|(_, result)| result.is_ok())
-            .map(|(transaction, _)| Arc::clone(transaction))
-            .collect();
-        Block {
-            slot: 1,
-            parent_hash: parent.hash().unwrap(),
-            entries: vec![Entry {
-                transactions: committed,
-            }],
-            bank_hash: bank.freeze(),
-        }
-    }
-
     fn pattern() -> impl Strategy<Value = ConflictPattern> {
         prop_oneof![
             Just(ConflictPattern::None),
@@ -364,7 +328,7 @@ mod property {
                 max_price: 100,
             });
             let programs = Arc::new(ProgramRegistry::with_builtins());
-            let block = sequential_block(&workload, &programs);
+            let block = workload.sequential_block(&programs);
             // Spinning forced on or off: the urgent lane is used only by spinning threads,
             // which this machine may have too few cores to choose by itself.
             let wait = if spin {

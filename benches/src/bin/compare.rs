@@ -25,7 +25,6 @@ use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, Workloa
 use banking_stage::{
     BlockLimits, BlockReplayer, PipelineConfig, SchedulerKind, replay_sequentially, run_pipeline,
 };
-use benches::blocks::{genesis, sequential_block};
 use benches::conflict_free_batches::ConflictFreeBatchReplayer;
 use clap::Parser;
 use svm_lite::ProgramRegistry;
@@ -144,7 +143,7 @@ fn main() {
                 bench_units: units,
                 max_price: 1_000,
             });
-            let block = sequential_block(&workload, &programs);
+            let block = workload.sequential_block(&programs);
             let count = block.transaction_count();
             for &workers in &args.workers {
                 let row = measure(&args, &programs, &workload, &block, workers);
@@ -195,19 +194,19 @@ fn measure(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut hashes_match = true;
     for _ in 0..args.rounds.max(1) {
-        let parent = genesis(workload);
+        let parent = workload.genesis_bank();
         let start = Instant::now();
         let bank = replay_sequentially(parent, programs, blocks).expect("the block replays");
         sequential.push(start.elapsed());
         hashes_match &= bank.hash() == Some(block.bank_hash);
 
-        let parent = genesis(workload);
+        let parent = workload.genesis_bank();
         let start = Instant::now();
         let bank = batches.replay(&parent, block).expect("the block replays");
         conflict_free.push(start.elapsed());
         hashes_match &= bank.hash() == Some(block.bank_hash);
 
-        let parent = genesis(workload);
+        let parent = workload.genesis_bank();
         let start = Instant::now();
         let (bank, metrics) = replayer.replay(&parent, block).expect("the block replays");
         replay.push(start.elapsed());
@@ -250,7 +249,7 @@ fn pipeline_tps(programs: &Arc<ProgramRegistry>, workload: &Workload, workers: u
     };
     let start = Instant::now();
     let output = run_pipeline(
-        genesis(workload),
+        workload.genesis_bank(),
         Arc::clone(programs),
         &config,
         receiver,
