@@ -228,29 +228,42 @@ impl AccountsDb {
         // into one `delta`, assuming the accounts it replaces are the ones loaded now.
         // Under the lock those are re-checked (cheaply, by identity) and the rare one that
         // another commit changed in between is corrected.
+        //
+        // Only each key's final entry is hashed: an earlier entry of the same key (one
+        // transaction of the batch writing what a later one overwrites) would be mixed in
+        // and then out again, which cancels. A batch that is a chain of writes to one
+        // account hashes it twice, not twice per transaction.
+        let mut last_entry: ahash::AHashMap<Pubkey, usize> =
+            ahash::AHashMap::with_capacity(accounts.len());
+        for (position, (pubkey, account)) in accounts.iter().enumerate() {
+            // Refused before anything is stored: this pass only indexes the batch.
+            check_data_len(pubkey, account)?;
+            last_entry.insert(*pubkey, position);
+        }
         let mut delta = LtHash::identity();
         let mut replaced: ahash::AHashMap<Pubkey, Option<AccountSharedData>> =
-            ahash::AHashMap::with_capacity(accounts.len());
-        let mut latest: ahash::AHashMap<Pubkey, &AccountSharedData> =
-            ahash::AHashMap::with_capacity(accounts.len());
-        for (pubkey, account) in accounts {
-            // Refused before anything is stored: this pass only computes the hash delta.
-            check_data_len(pubkey, account)?;
-            // What this entry replaces: an earlier entry of the batch, or the stored value.
-            let old = match latest.get(pubkey) {
-                Some(earlier) => Some((*earlier).clone()),
-                None => {
-                    let stored = self.load(pubkey);
-                    replaced.insert(*pubkey, stored.clone());
-                    stored
-                }
-            };
-            if let Some(old) = &old {
+            ahash::AHashMap::with_capacity(last_entry.len());
+        for (pubkey, &position) in &last_entry {
+            let stored = self.load(pubkey);
+            if let Some(old) = &stored {
                 delta.mix_out(&LtHash::of_account(pubkey, old));
             }
-            delta.mix_in(&LtHash::of_account(pubkey, account));
-            latest.insert(*pubkey, account);
+            delta.mix_in(&LtHash::of_account(pubkey, &accounts[position].1));
+            replaced.insert(*pubkey, stored);
         }
+        // The entries that end the batch, in batch order (all of them, and no copy, when
+        // no key repeats: the usual case).
+        let finals: std::borrow::Cow<'_, [(Pubkey, AccountSharedData)]> =
+            if last_entry.len() == accounts.len() {
+                std::borrow::Cow::Borrowed(accounts)
+            } else {
+                accounts
+                    .iter()
+                    .enumerate()
+                    .filter(|(position, (pubkey, _))| last_entry[pubkey] == *position)
+                    .map(|(_, entry)| entry.clone())
+                    .collect()
+            };
 
         let mut committed = self
             .committed
@@ -274,7 +287,7 @@ impl AccountsDb {
                 }
             }
         }
-        for (pubkey, account) in accounts {
+        for (pubkey, account) in finals.iter() {
             if account.lamports() == 0 {
                 self.accounts.remove(pubkey);
             } else {
@@ -282,7 +295,7 @@ impl AccountsDb {
             }
         }
         if let Some(durable) = &self.durable {
-            durable.lock().append(slot, accounts);
+            durable.lock().append(slot, &finals);
         }
         committed.lt_hash.mix_in(&delta);
         committed.slot = slot;

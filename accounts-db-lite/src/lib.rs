@@ -46,10 +46,11 @@
 //!   the next commit to write).
 //!
 //! # Costs
-//! A load is one shard read-lock and an `Arc` clone. A commit hashes each written account
-//! twice (the old and the new value, 2 KiB of blake3 output each; done before the commit
-//! lock is taken, so concurrent committers hash in parallel) and then applies the batch
-//! under the lock. `cargo bench -p benches --bench accounts_db` measures loads, commits and
+//! A load is one shard read-lock and an `Arc` clone. A commit hashes each account it writes
+//! twice (the old and the final value, 2 KiB of blake3 output each; an account several of
+//! the batch's entries write is still hashed twice, since the versions in between would
+//! cancel; done before the commit lock is taken, so concurrent committers hash in
+//! parallel) and then applies the batch under the lock. `cargo bench -p benches --bench accounts_db` measures loads, commits and
 //! locks.
 //!
 //! # What it does not know

@@ -374,7 +374,7 @@ impl Bank {
             .status_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut seen = std::collections::HashSet::with_capacity(transactions.len());
+        let mut seen = ahash::AHashSet::with_capacity(transactions.len());
         transactions
             .iter()
             .map(|transaction| {

@@ -14,23 +14,26 @@ struct AccountChain {
     readers: Duration,
 }
 
-/// The critical path of transactions given in block order as their lock requests, with
-/// `durations[i]` the time transaction `i` took. A writer follows the last writer and the
-/// readers since; a reader follows the last writer.
-pub(crate) fn critical_path<'a, I>(
-    lock_requests: impl Iterator<Item = I>,
-    durations: &[Duration],
-) -> Duration
-where
-    I: Iterator<Item = (&'a Pubkey, bool)> + Clone,
-{
-    let mut chains: AHashMap<Pubkey, AccountChain> = AHashMap::new();
-    let mut longest = Duration::ZERO;
-    for (requests, duration) in lock_requests.zip(durations) {
+/// The longest chain so far of transactions added in block order: a writer follows the
+/// last writer and the readers since; a reader follows the last writer.
+#[derive(Default)]
+pub(crate) struct ChainTracker {
+    chains: AHashMap<Pubkey, AccountChain>,
+    longest: Duration,
+}
+
+impl ChainTracker {
+    /// Adds the next transaction of the block, which takes `duration`; returns the length
+    /// of the longest chain so far.
+    pub(crate) fn add<'a>(
+        &mut self,
+        requests: impl Iterator<Item = (&'a Pubkey, bool)> + Clone,
+        duration: Duration,
+    ) -> Duration {
         let ready = requests
             .clone()
             .map(|(key, writable)| {
-                let chain = chains.get(key).copied().unwrap_or_default();
+                let chain = self.chains.get(key).copied().unwrap_or_default();
                 if writable {
                     chain.last_write.max(chain.readers)
                 } else {
@@ -39,9 +42,9 @@ where
             })
             .max()
             .unwrap_or(Duration::ZERO);
-        let finish = ready + *duration;
+        let finish = ready + duration;
         for (key, writable) in requests {
-            let chain = chains.entry(*key).or_default();
+            let chain = self.chains.entry(*key).or_default();
             if writable {
                 *chain = AccountChain {
                     last_write: finish,
@@ -51,9 +54,26 @@ where
                 chain.readers = chain.readers.max(finish);
             }
         }
-        longest = longest.max(finish);
+        self.longest = self.longest.max(finish);
+        self.longest
     }
-    longest
+}
+
+/// The critical path of transactions given in block order as their lock requests, with
+/// `durations[i]` the time transaction `i` took.
+pub(crate) fn critical_path<'a, I>(
+    lock_requests: impl Iterator<Item = I>,
+    durations: &[Duration],
+) -> Duration
+where
+    I: Iterator<Item = (&'a Pubkey, bool)> + Clone,
+{
+    let mut tracker = ChainTracker::default();
+    lock_requests
+        .zip(durations)
+        .fold(Duration::ZERO, |_, (requests, duration)| {
+            tracker.add(requests, *duration)
+        })
 }
 
 #[cfg(test)]

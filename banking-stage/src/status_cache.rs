@@ -1,7 +1,7 @@
 //! `StatusCache`: which transaction signatures were already committed, so that none runs
 //! twice.
 
-use std::collections::HashMap;
+use ahash::AHashMap;
 
 use accounts_db_lite::Slot;
 use sdk_lite::{MAX_PROCESSING_AGE, Signature};
@@ -13,7 +13,7 @@ use sdk_lite::{MAX_PROCESSING_AGE, Signature};
 /// entries older than [`MAX_PROCESSING_AGE`] slots are pruned.
 #[derive(Debug, Clone, Default)]
 pub struct StatusCache {
-    committed: HashMap<Signature, Slot>,
+    committed: AHashMap<Signature, Slot>,
 }
 
 impl StatusCache {

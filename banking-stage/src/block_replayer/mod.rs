@@ -20,7 +20,7 @@ use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine
 
 use crate::bank::Bank;
 use crate::block::Block;
-use crate::critical_path::critical_path;
+use crate::critical_path::{ChainTracker, critical_path};
 use crate::messages::BufferedTransaction;
 use crate::pipeline::MAX_WORKERS;
 use crate::sequential_replay::ReplayError;
@@ -157,7 +157,7 @@ impl ReplayMetrics {
 pub struct BlockReplayer {
     num_workers: usize,
     programs: Arc<ProgramRegistry>,
-    usage_queues: DashMap<Pubkey, UsageQueue<ReplayTask>>,
+    usage_queues: DashMap<Pubkey, UsageQueue<ReplayTask>, ahash::RandomState>,
     /// The scheduler thread and the workers, from the first parallel block on.
     pool: Option<ReplayPool>,
     /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
@@ -172,7 +172,7 @@ impl BlockReplayer {
         Self {
             num_workers: num_workers.clamp(1, MAX_WORKERS),
             programs,
-            usage_queues: DashMap::new(),
+            usage_queues: DashMap::default(),
             pool: None,
             wait: None,
             last_scheduler_busy: Duration::ZERO,
@@ -254,8 +254,7 @@ impl BlockReplayer {
             self.usage_queues.clear();
         }
         let start = Instant::now();
-        let in_order =
-            self.num_workers == 1 || available_parallelism(&transactions) < MIN_PARALLELISM;
+        let in_order = self.num_workers == 1 || !has_parallelism(&transactions, MIN_PARALLELISM);
         self.last_scheduler_busy = Duration::ZERO;
         let outcome = if in_order {
             self.execute_in_order(&bank, block, start)
@@ -510,6 +509,30 @@ pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
     transactions.len() as f64 / longest.as_nanos().max(1) as f64
 }
 
+/// Whether `available_parallelism(transactions) >= min`, deciding as soon as the rest of
+/// the block cannot change the answer (each transaction lengthens the longest chain by one
+/// link at most): a block without conflicts is settled after about `1 / min` of it, a
+/// single chain once it is longer than `len / min` links. This runs before every parallel
+/// block, on the calling thread, ahead of its first task.
+fn has_parallelism(transactions: &[BufferedTransaction], min: f64) -> bool {
+    // The longest chain the block may have and still offer `min` transactions per link.
+    let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
+    let mut tracker = ChainTracker::default();
+    for (added, transaction) in transactions.iter().enumerate() {
+        let links = tracker.add(transaction.lock_requests(), Duration::from_nanos(1));
+        let links = links.as_nanos() as f64;
+        if links > max_links {
+            return false;
+        }
+        let remaining = (transactions.len() - added - 1) as f64;
+        if links + remaining <= max_links {
+            return true;
+        }
+    }
+    // Only an empty block gets here (`available_parallelism` calls it 1.0).
+    1.0 >= min
+}
+
 /// Signatures of `transactions` that appear more than once.
 pub(crate) fn first_duplicate_signature(
     transactions: &[BufferedTransaction],
@@ -519,4 +542,56 @@ pub(crate) fn first_duplicate_signature(
         .iter()
         .find(|transaction| !seen.insert(*transaction.signature()))
         .map(|transaction| transaction.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
+    use proptest::prelude::*;
+
+    fn transactions(seed: u64, count: usize, pattern: ConflictPattern) -> Vec<BufferedTransaction> {
+        Workload::generate(&WorkloadConfig {
+            seed,
+            transactions: count,
+            pattern,
+            mix: TransactionMix::BENCH,
+            bench_units: 0,
+            max_price: 100,
+        })
+        .transactions
+        .into_iter()
+        .map(|transaction| {
+            Arc::new(
+                SanitizedTransaction::try_new(transaction)
+                    .expect("invariant: the workload's transactions are well formed"),
+            )
+        })
+        .collect()
+    }
+
+    proptest! {
+        /// The early-stopping check answers as the full computation does.
+        #[test]
+        fn has_parallelism_agrees_with_available_parallelism(
+            seed in any::<u64>(),
+            count in 0usize..80,
+            accounts in 1usize..24,
+            min in prop_oneof![Just(1.0), Just(1.5), Just(2.0), Just(3.0), Just(7.5)],
+        ) {
+            for pattern in [
+                ConflictPattern::Uniform { accounts },
+                ConflictPattern::None,
+                ConflictPattern::Chain,
+                ConflictPattern::ReadMostly { shared: accounts },
+            ] {
+                let block = transactions(seed, count, pattern);
+                prop_assert_eq!(
+                    has_parallelism(&block, min),
+                    available_parallelism(&block) >= min,
+                    "{} transactions, pattern {:?}, min {}", block.len(), pattern, min
+                );
+            }
+        }
+    }
 }
