@@ -1,5 +1,7 @@
 //! Block replay: a 10,000-transaction block (transfers; bench-program transactions) on the
-//! parallel replayer with 2 workers against the sequential replayer, in one process.
+//! parallel replayer with 2 workers against the sequential replayer, in one process; and
+//! the replay scheduler's own cost per task (`replay_scheduler`), alone and beside the
+//! thread creating its tasks.
 //!
 //! `cargo bench -p benches --bench replay`
 
@@ -171,9 +173,160 @@ fn scheduler_per_task(c: &mut Criterion) {
     group.finish();
 }
 
+/// The replay scheduler's cost per task (schedule, deschedule, drop) on a read-mostly block
+/// (each transaction writes its own accounts and reads four of 16 shared ones and the
+/// program), measured on the scheduler thread only, in two settings that differ in one
+/// thing: whether the thread creating the tasks (the replayer's calling thread) is still
+/// running beside it. A created task holds a reference to each of its accounts' usage
+/// queues, so the creator writes the reference counts of the shared queues while the
+/// scheduler writes their state: the same cache lines. `creator_done_first` creates every
+/// task before the scheduler starts; `creator_concurrent` sends each as it is created, as
+/// the replayer does. The ratio of the two is the cost of that sharing on this machine.
+fn scheduler_beside_creator(c: &mut Criterion) {
+    use std::time::Instant;
+    use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
+
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = Workload::generate(&WorkloadConfig {
+        transactions: TRANSACTIONS,
+        pattern: ConflictPattern::ReadMostly { shared: 16 },
+        mix: TransactionMix::BENCH,
+        bench_units: 0,
+        ..WorkloadConfig::default()
+    });
+    let transactions: Vec<_> = workload
+        .sequential_block(&programs)
+        .entries
+        .iter()
+        .flat_map(|entry| entry.transactions.iter().cloned())
+        .collect();
+    let transactions = &transactions;
+    // Creates the block's tasks, resolving queues through a cache as the replayer does,
+    // and hands each to `send`.
+    let create_all = |send: &mut dyn FnMut(unified_scheduler_logic::Task<usize>)| {
+        let cache: dashmap::DashMap<sdk_lite::Pubkey, UsageQueue<usize>, ahash::RandomState> =
+            dashmap::DashMap::default();
+        let mut loader = |key: sdk_lite::Pubkey| {
+            cache
+                .entry(key)
+                .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
+                .clone()
+        };
+        for (index, transaction) in transactions.iter().enumerate() {
+            send(SchedulingStateMachine::create_task(
+                index,
+                index as u128,
+                transaction.lock_requests().map(|(key, writable)| {
+                    let usage = if writable {
+                        RequestedUsage::Writable
+                    } else {
+                        RequestedUsage::Readonly
+                    };
+                    (*key, usage)
+                }),
+                &mut loader,
+            ));
+        }
+    };
+    // The scheduler thread: its busy time (schedule, deschedule, drop) over every task.
+    let schedule_all = |tasks: crossbeam_channel::Receiver<
+        unified_scheduler_logic::Task<usize>,
+    >| {
+        std::thread::spawn(move || {
+            // SAFETY: the only state machine for `usize` payloads on this new thread, and
+            // the only user of the usage queues of its tasks (their cache is dropped by
+            // the creator; the tasks are all descheduled here).
+            let mut machine = unsafe {
+                SchedulingStateMachine::<usize>::exclusively_initialize_current_thread_for_scheduling(
+                    Capability::FifoQueueing,
+                    None,
+                )
+            };
+            let mut busy = Duration::ZERO;
+            for task in tasks {
+                let start = Instant::now();
+                let task = machine
+                    .schedule_task(task)
+                    .expect("invariant: read-mostly tasks conflict with none in flight");
+                machine.deschedule_task(&task);
+                drop(task);
+                busy += start.elapsed();
+            }
+            busy
+        })
+    };
+    let mut group = c.benchmark_group("replay_scheduler");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(TRANSACTIONS as u64));
+    group.bench_function("read_mostly_busy_creator_done_first", |b| {
+        b.iter_custom(|iterations| {
+            let mut busy = Duration::ZERO;
+            for _ in 0..iterations {
+                let (sender, receiver) = crossbeam_channel::unbounded();
+                create_all(&mut |task| sender.send(task).expect("receiver is alive"));
+                drop(sender);
+                busy += schedule_all(receiver)
+                    .join()
+                    .expect("the scheduler thread ran");
+            }
+            busy
+        });
+    });
+    group.bench_function("read_mostly_busy_creator_concurrent", |b| {
+        b.iter_custom(|iterations| {
+            let mut busy = Duration::ZERO;
+            for _ in 0..iterations {
+                let (sender, receiver) = crossbeam_channel::unbounded();
+                let scheduler = schedule_all(receiver);
+                create_all(&mut |task| sender.send(task).expect("scheduler is alive"));
+                drop(sender);
+                busy += scheduler.join().expect("the scheduler thread ran");
+            }
+            busy
+        });
+    });
+    // The scheduler thread creating its own tasks: creation, schedule, deschedule and drop,
+    // all on one thread (what moving task creation onto the scheduler thread would cost it).
+    group.bench_function("read_mostly_busy_scheduler_creates", |b| {
+        b.iter_custom(|iterations| {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        // SAFETY: the only state machine for `usize` payloads on this new
+                        // thread, and the only user of its tasks' usage queues.
+                        let mut machine = unsafe {
+                            SchedulingStateMachine::<usize>::exclusively_initialize_current_thread_for_scheduling(
+                                Capability::FifoQueueing,
+                                None,
+                            )
+                        };
+                        let start = Instant::now();
+                        for _ in 0..iterations {
+                            create_all(&mut |task| {
+                                let task = machine
+                                    .schedule_task(task)
+                                    .expect("invariant: read-mostly tasks conflict with none in flight");
+                                machine.deschedule_task(&task);
+                            });
+                        }
+                        start.elapsed()
+                    })
+                    .join()
+                    .expect("the scheduler thread ran")
+            })
+        });
+    });
+    group.finish();
+}
+
 mod group {
     // The macro generates an undocumented `pub fn benches`.
     #![allow(missing_docs)]
-    criterion::criterion_group!(benches, super::replay, super::scheduler_per_task);
+    criterion::criterion_group!(
+        benches,
+        super::replay,
+        super::scheduler_per_task,
+        super::scheduler_beside_creator
+    );
 }
 criterion_main!(group::benches);
