@@ -181,8 +181,9 @@ impl AccountsDb {
         Ok(())
     }
 
-    /// Compacts the durable backend's sealed segments now, on this thread (see
-    /// [`durable::compact`](crate::durable::compact)); `Ok(None)` for an in-memory store or
+    /// Compacts the durable backend now, on this thread: the run of sealed segments most
+    /// worth rewriting (see [`durable::compact`](crate::durable::compact); call again while
+    /// it returns `Some` to compact every such run); `Ok(None)` for an in-memory store or
     /// when there is nothing to gain. Loads and commits go on meanwhile.
     ///
     /// # Errors

@@ -174,11 +174,57 @@ fn compaction(c: &mut Criterion) {
     }
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
+    compaction_copy(options);
+}
+
+/// What compaction reads and writes (bytes, not time: printed, not a criterion
+/// measurement) over six rounds of 200 slots of 500 overwrites, each round followed by
+/// compacting until nothing is worth it: `churn-all` overwrites each of 100,000 accounts
+/// once a round; `hot-5k-of-200k` overwrites 5,000 of 200,000 (the other 195,000 stay live
+/// in their segments, which compaction never copies).
+#[allow(clippy::print_stdout)] // a report beside criterion's own output
+fn compaction_copy(options: OpenOptions) {
+    for (name, live, hot) in [
+        ("churn-all", 100_000u64, 100_000u64),
+        ("hot-5k-of-200k", 200_000, 5_000),
+    ] {
+        let dir = directory(&format!("compaction-copy-{name}"));
+        let (store, _) = AccountsDb::open(&dir, || accounts(0..live, 1), options).expect("creates");
+        let mut slot = 0u64;
+        let (mut read, mut written) = (0u64, 0u64);
+        let start = std::time::Instant::now();
+        for _round in 0..6 {
+            for _ in 0..200 {
+                slot += 1;
+                let first = (slot * 500) % (hot - 500);
+                store
+                    .store(slot, &accounts(first..first + 500, slot))
+                    .expect("slots ascend");
+                store.commit_slot(slot).expect("the disk takes it");
+            }
+            while let Some(report) = store.compact().expect("compacts") {
+                read += report.bytes_before;
+                written += report.bytes_after;
+            }
+        }
+        let stats = store.segment_stats().expect("a durable store");
+        println!(
+            "compaction copy, {name}: read {:.1} MB, wrote {:.1} MB over 6 rounds \
+             ({:.2?} with the slots); store {:.1} MB in {} segments",
+            read as f64 / 1e6,
+            written as f64 / 1e6,
+            start.elapsed(),
+            stats.bytes as f64 / 1e6,
+            stats.segments
+        );
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// A slot commit of 64 accounts into a store of 100,000, alone and while another thread
-/// compacts the store again and again (each compaction rewrites the 100,000 live
-/// accounts): what a compaction costs the commits that run beside it.
+/// compacts the store whenever a run of sealed segments is worth it (the segments the
+/// commits superseded): what compaction costs the commits that run beside it.
 fn commit_during_compaction(c: &mut Criterion) {
     const LIVE: u64 = 100_000;
     let options = OpenOptions {

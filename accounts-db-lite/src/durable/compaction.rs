@@ -1,29 +1,46 @@
-//! Compaction (Agave's clean and shrink in one step): the sealed segments are rewritten as
-//! one segment holding only their records that no later record superseded, and the old
-//! files are removed.
+//! Compaction (Agave's clean and shrink in one step): a run of consecutive sealed segments
+//! worth rewriting is rewritten as one segment holding only their records that no later
+//! record superseded, and the old files are removed.
+//!
+//! # Which segments
+//! A sealed segment is worth rewriting when at least half of its account records were
+//! superseded by later records, or when it is small (under a quarter of
+//! [`OpenOptions::segment_bytes`](super::OpenOptions::segment_bytes): what earlier
+//! compactions of sparse segments leave, packed together here). A compaction takes the run
+//! of consecutive such segments that drops the most records, so the segments that are
+//! mostly live (the bulk of a large store) are never copied: the bytes a compaction
+//! writes are at most half of each sparse segment it reads plus the small ones, not the
+//! whole store.
+//!
+//! A run that starts at the oldest sealed segment is written with a *base* record: its
+//! output replaces every segment below it, and deletions are dropped (nothing older is
+//! left for them to delete). Any other run is written with a *merge* record naming its
+//! first segment, and keeps its deletions (an older segment outside the run may still hold
+//! the account).
 //!
 //! # Protocol
-//! 1. Under the log's lock, briefly: take the sealed segments `s0 < … < sk` (the active
-//!    segment is never touched) and mark a compaction as running.
+//! 1. Under the log's lock, briefly: pick the run `s0 < … < sk` (the active segment is
+//!    never in it) and mark a compaction as running.
 //! 2. Without the lock: read them, keep each account's last record among them.
 //! 3. Under the lock, in chunks: keep a record only if the log's index still names its
-//!    segment as holding the account's latest record, and drop deletions (every older
-//!    record of the account is in the segments being replaced, so the deletion has nothing
-//!    left to delete).
-//! 4. Without the lock: write `segment-sk.log.compacting`: a base record naming `s0`, the
-//!    kept records, and the commit record of `sk` (its slot and state hash); fsync it;
-//!    rename it over `segment-sk.log`; fsync the directory; remove `s0 … s(k-1)`; fsync
-//!    the directory.
+//!    segment as holding the account's latest record, and (for a base) drop deletions.
+//! 4. Without the lock: write `segment-sk.log.compacting`: a base or merge record naming
+//!    `s0`, the kept records, and the commit record of `sk` (its slot and state hash);
+//!    fsync it; rename it over `segment-sk.log`; fsync the directory; remove
+//!    `s0 … s(k-1)`; fsync the directory.
 //! 5. Under the lock: the index and the counts follow.
 //!
 //! # Why a crash loses nothing
 //! Until the rename, the old segments are intact and an unfinished `.compacting` file is
-//! removed at open. From the rename on, `segment-sk.log` starts with a base record, and
-//! recovery ignores (and removes) every segment numbered below the newest such segment; it
-//! holds every account whose latest record was in `s0 … sk`, so replaying it and then the
-//! later segments gives the same accounts as replaying all of them. Commits go on during
-//! a compaction (they append to the active segment, numbered above `sk`); a record a commit
-//! supersedes after step 3 is kept, which costs bytes, not correctness.
+//! removed at open. From the rename on, `segment-sk.log` starts with a base or merge
+//! record, and recovery removes the segments it replaced (for a base, every segment below
+//! it; for a merge, those from `s0` up to it); it holds each account's latest record among
+//! `s0 … sk` (or a later segment holds a later one), so replaying it in their place gives
+//! the same accounts. A replaced segment that recovery misses would be harmless anyway:
+//! every record in it is older than one replayed after it, except the deletions a base
+//! dropped, and a base replaces everything below it. Commits go on during a compaction
+//! (they append to the active segment, numbered above `sk`); a record a commit supersedes
+//! after step 3 is kept, which costs bytes, not correctness.
 //!
 //! Loads never touch the files (the store serves them from memory), and commits wait for
 //! the lock only during steps 1, 3 (per chunk) and 5.
@@ -43,6 +60,9 @@ use super::segments::{self, io};
 /// Keys checked against the index per hold of the lock.
 const KEYS_PER_LOCK: usize = 4096;
 
+/// Compactions the background thread runs at most per wake-up.
+const RUNS_PER_WAKE_UP: usize = 8;
+
 /// What one compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompactionReport {
@@ -58,9 +78,11 @@ pub struct CompactionReport {
     pub records_dropped: u64,
 }
 
-/// Compacts the sealed segments of `log` (see the module doc). `Ok(None)` when there is
-/// nothing to gain (no sealed segment, or one with nothing superseded) or a compaction is
-/// already running.
+/// Compacts the run of sealed segments of `log` most worth rewriting (see the module doc).
+/// `Ok(None)` when there is nothing to gain (no run worth rewriting, no files an earlier
+/// compaction left behind) or a compaction is already running. Call it again while it
+/// returns `Some` to compact every run worth it; a call that only removed an earlier
+/// compaction's leftover files reports 0 segments replaced.
 ///
 /// # Errors
 /// I/O or a damaged sealed segment. Before the rename nothing changed; after it, the
@@ -70,35 +92,130 @@ pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, Dura
         log.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    let (dir, segments, leftovers, key) = {
+    let (dir, plan, leftovers, key) = {
         let mut log = lock();
-        let stats = log.stats();
-        let nothing_to_gain = log.sealed.is_empty()
-            || (log.sealed.len() == 1 && stats.sealed_superseded == 0 && log.leftovers.is_empty());
-        if log.compacting || nothing_to_gain {
+        if log.compacting {
+            return Ok(None);
+        }
+        let plan = plan(&log);
+        if plan.is_none() && log.leftovers.is_empty() {
             return Ok(None);
         }
         log.compacting = true;
         (
             log.dir.clone(),
-            log.sealed.clone(),
+            plan,
             log.leftovers.clone(),
             log.checksum_key,
         )
     };
-    let result = rewrite(log, &dir, &segments, &leftovers, &key);
+    let result = match plan {
+        Some(plan) => rewrite(log, &dir, &plan, &leftovers, &key),
+        None => remove_leftovers(log, &dir, &leftovers),
+    };
     lock().compacting = false;
     result.map(Some)
+}
+
+/// The sealed segments one compaction rewrites: consecutive, ascending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) segments: Vec<u64>,
+    /// Whether the run starts at the oldest sealed segment (a base: deletions dropped).
+    pub(crate) oldest: bool,
+}
+
+/// Whether sealed segment `number` is worth rewriting (see the module doc).
+fn worth_rewriting(log: &DurableLog, number: u64) -> bool {
+    let records = log.records.get(&number).copied().unwrap_or(0);
+    let superseded = log.superseded.get(&number).copied().unwrap_or(0);
+    let bytes = log.sealed_bytes.get(&number).copied().unwrap_or(0);
+    superseded * 2 >= records || bytes < log.segment_bytes() / 4
+}
+
+/// The run of consecutive sealed segments worth rewriting that drops the most records
+/// (then the longest, then the oldest); `None` when no run gains anything (a run must drop
+/// a record or pack at least two segments into one).
+pub(crate) fn plan(log: &DurableLog) -> Option<Plan> {
+    let mut best: Option<(u64, usize, usize, usize)> = None; // superseded, length, start, end
+    let mut start = 0;
+    while start < log.sealed.len() {
+        if !worth_rewriting(log, log.sealed[start]) {
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        while end + 1 < log.sealed.len() && worth_rewriting(log, log.sealed[end + 1]) {
+            end += 1;
+        }
+        let superseded: u64 = log.sealed[start..=end]
+            .iter()
+            .map(|number| log.superseded.get(number).copied().unwrap_or(0))
+            .sum();
+        let length = end - start + 1;
+        let gains = superseded > 0 || length >= 2;
+        if gains
+            && best.is_none_or(|(best_superseded, best_length, _, _)| {
+                (superseded, length) > (best_superseded, best_length)
+            })
+        {
+            best = Some((superseded, length, start, end));
+        }
+        start = end + 1;
+    }
+    best.map(|(_, _, start, end)| Plan {
+        segments: log.sealed[start..=end].to_vec(),
+        oldest: start == 0,
+    })
+}
+
+/// Removes the segments an earlier compaction replaced but could not remove, when there is
+/// nothing to rewrite. The directory is synced first: that makes the rename that replaced
+/// them durable, if the earlier compaction's own sync failed.
+fn remove_leftovers(
+    log: &Mutex<DurableLog>,
+    dir: &std::path::Path,
+    leftovers: &[u64],
+) -> Result<CompactionReport, DurableError> {
+    segments::sync_dir(dir)?;
+    let mut not_removed = Vec::new();
+    let mut remove_error = None;
+    for &number in leftovers {
+        let path = segments::path(dir, number);
+        if let Err(error) = check("compact.remove")
+            .and_then(|()| std::fs::remove_file(&path))
+            .map_err(io("remove", &path))
+        {
+            not_removed.push(number);
+            remove_error.get_or_insert(error);
+        }
+    }
+    let synced = segments::sync_dir(dir);
+    log.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .leftovers = not_removed;
+    if let Some(error) = remove_error {
+        return Err(error);
+    }
+    synced?;
+    Ok(CompactionReport {
+        segments_replaced: 0,
+        bytes_before: 0,
+        bytes_after: 0,
+        records_kept: 0,
+        records_dropped: 0,
+    })
 }
 
 /// Steps 2 to 5 of the protocol.
 fn rewrite(
     log: &Mutex<DurableLog>,
     dir: &std::path::Path,
-    segments: &[u64],
+    plan: &Plan,
     leftovers: &[u64],
     key: &ChecksumKey,
 ) -> Result<CompactionReport, DurableError> {
+    let segments = plan.segments.as_slice();
     let lock = || {
         log.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -138,7 +255,7 @@ fn rewrite(
                     }
                 }
                 Record::Commit { slot, state_hash } => last_commit = Some((slot, state_hash)),
-                Record::Base { .. } => {}
+                Record::Base { .. } | Record::Merged { .. } => {}
             }
             offset += used;
         }
@@ -148,7 +265,7 @@ fn rewrite(
         offset: 0,
         reason: "sealed segments without a commit record",
     })?;
-    // Step 3: what no later record superseded, deletions dropped.
+    // Step 3: what no later record superseded; for a base, deletions dropped.
     let mut kept: Vec<(Pubkey, u64, AccountSharedData)> = Vec::new();
     let mut tombstones: Vec<Pubkey> = Vec::new();
     for chunk in order.chunks(KEYS_PER_LOCK) {
@@ -158,7 +275,7 @@ fn rewrite(
             if log.index.get(key) != Some(segment) {
                 continue;
             }
-            if account.lamports() == 0 {
+            if account.lamports() == 0 && plan.oldest {
                 tombstones.push(*key);
             } else {
                 kept.push((*key, *slot, account.clone()));
@@ -168,7 +285,11 @@ fn rewrite(
     drop(latest);
     // Step 4: the new segment, then the switch.
     let mut out = Vec::new();
-    record::encode_base(&mut out, key, segments[0]);
+    if plan.oldest {
+        record::encode_base(&mut out, key, segments[0]);
+    } else {
+        record::encode_merged(&mut out, key, segments[0]);
+    }
     for (account_key, slot, account) in &kept {
         record::encode_account(&mut out, key, account_key, *slot, account);
     }
@@ -221,8 +342,9 @@ fn rewrite(
     // Step 5.
     {
         let mut log = lock();
-        log.sealed.retain(|number| *number > last);
-        log.sealed.insert(0, last);
+        // The output takes the place of the run's last segment: the list stays ascending.
+        log.sealed
+            .retain(|number| *number == last || !segments.contains(number));
         for number in segments {
             log.records.remove(number);
             log.superseded.remove(number);
@@ -284,14 +406,31 @@ pub(crate) struct BackgroundCompactor {
 impl BackgroundCompactor {
     /// Starts the thread for `log`.
     pub(crate) fn start(log: std::sync::Arc<Mutex<DurableLog>>) -> Self {
-        // One pending wake-up is enough: a compaction takes every sealed segment.
+        // One pending wake-up is enough: a compaction that leaves another run worth
+        // rewriting is followed by the next commit's wake-up.
         let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("accounts-compaction".to_owned())
             .spawn(move || {
                 while woken.recv().is_ok() {
-                    if let Err(error) = compact(&log) {
-                        log::error!("background compaction failed: {error}");
+                    // One run per compaction: go on while another is worth rewriting (a
+                    // few at most per wake-up, so a failing disk is not retried in a loop).
+                    for _ in 0..RUNS_PER_WAKE_UP {
+                        match compact(&log) {
+                            Ok(Some(_)) => {}
+                            Ok(None) => break,
+                            Err(error) => {
+                                log::error!("background compaction failed: {error}");
+                                break;
+                            }
+                        }
+                        let wants_more = log
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .wants_compaction();
+                        if !wants_more {
+                            break;
+                        }
                     }
                 }
             })

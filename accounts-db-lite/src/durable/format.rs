@@ -11,8 +11,11 @@ pub const FORMAT_FILE: &str = "FORMAT";
 /// The format version this code writes (and the newest it reads). Version 2 added
 /// numbered segments, compaction's base records and keyed checksums (the key on the
 /// `FORMAT` file's third line); a version-1 directory (one segment, no base record, plain
-/// checksums) is a valid version-2 one without a key and is read as such.
-pub const FORMAT_VERSION: u32 = 2;
+/// checksums) is a valid version-2 one without a key and is read as such. Version 3 added
+/// merge records (the output of a compaction of sealed segments that are not the oldest,
+/// a record kind code reading version 2 does not know); a version-2 directory is a valid
+/// version-3 one.
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER: &str = "accounts-db-lite durable store\n";
 
 /// What a directory's `FORMAT` file says.

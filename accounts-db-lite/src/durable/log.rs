@@ -31,8 +31,9 @@ pub struct OpenOptions {
     /// A commit that finds the active segment this large (in bytes) first seals it and
     /// starts a new one. Sealed segments are what compaction rewrites.
     pub segment_bytes: u64,
-    /// Compact on a background thread when at least half of the account records in sealed
-    /// segments have been superseded by later ones.
+    /// Compact on a background thread whenever a run of sealed segments is worth rewriting
+    /// (at least half of each one's account records superseded by later ones, or small:
+    /// see [`compact`](super::compact)).
     pub background_compaction: bool,
 }
 
@@ -182,18 +183,41 @@ impl DurableLog {
             Some(format) => format.checksum_key,
             None => Some(format::new_checksum_key(dir)),
         };
-        // The newest segment written by compaction replaces every segment below it.
+        // Segments a finished compaction replaced but had not removed yet. The newest
+        // segment written by a compaction of the oldest segments replaces every segment
+        // below it; one written by a merge, the segments from the one it names up to it.
         let mut live = numbers;
-        if let Some(position) = live
+        let heads: Vec<(u64, Option<Record>)> = live
             .iter()
-            .rposition(|&number| starts_with_base(dir, number, &checksum_key))
-        {
-            for number in live.drain(..position) {
-                let path = segments::path(dir, number);
-                std::fs::remove_file(&path).map_err(io("remove", &path))?;
-                removed += 1;
-            }
+            .map(|&number| (number, compaction_head(dir, number, &checksum_key)))
+            .collect();
+        let newest_base = heads
+            .iter()
+            .rposition(|(_, head)| matches!(head, Some(Record::Base { .. })));
+        let merges: Vec<(u64, u64)> = heads
+            .iter()
+            .filter_map(|&(number, ref head)| match head {
+                Some(Record::Merged { first_replaced }) => Some((*first_replaced, number)),
+                _ => None,
+            })
+            .collect();
+        let replaced: Vec<u64> = live
+            .iter()
+            .enumerate()
+            .filter(|&(position, &number)| {
+                newest_base.is_some_and(|base| position < base)
+                    || merges
+                        .iter()
+                        .any(|&(first, merged)| first <= number && number < merged)
+            })
+            .map(|(_, &number)| number)
+            .collect();
+        for &number in &replaced {
+            let path = segments::path(dir, number);
+            std::fs::remove_file(&path).map_err(io("remove", &path))?;
+            removed += 1;
         }
+        live.retain(|number| !replaced.contains(number));
         if live.is_empty() {
             let path = segments::path(dir, 0);
             File::create(&path).map_err(io("create", &path))?;
@@ -443,15 +467,16 @@ impl DurableLog {
         }
     }
 
-    /// Whether a compaction would pay: at least half of the sealed segments' records are
-    /// superseded (or an earlier compaction left files behind), and none is running.
+    /// Whether a compaction would pay (a run of sealed segments is worth rewriting, see
+    /// [`compact`](super::compact), or an earlier compaction left files behind) and none
+    /// is running.
     pub fn wants_compaction(&self) -> bool {
-        if self.compacting || self.sealed.is_empty() {
-            return false;
-        }
-        let stats = self.stats();
-        !self.leftovers.is_empty()
-            || (stats.sealed_superseded > 0 && stats.sealed_superseded * 2 >= stats.sealed_records)
+        !self.compacting && (!self.leftovers.is_empty() || super::compaction::plan(self).is_some())
+    }
+
+    /// The size at which the active segment is sealed.
+    pub(super) fn segment_bytes(&self) -> u64 {
+        self.options.segment_bytes.max(1)
     }
 
     /// Whether the store compacts in the background.
@@ -460,16 +485,16 @@ impl DurableLog {
     }
 }
 
-/// Whether segment `number`'s first record is a base record (written by compaction).
-fn starts_with_base(dir: &Path, number: u64, key: &ChecksumKey) -> bool {
+/// Segment `number`'s first record if it is a base or merge record (the segment was
+/// written by compaction); `None` otherwise.
+fn compaction_head(dir: &Path, number: u64, key: &ChecksumKey) -> Option<Record> {
     let mut head = [0u8; record::FRAME_HEADER + 8 + record::CHECKSUM_LEN];
-    let Ok(mut file) = File::open(segments::path(dir, number)) else {
-        return false;
-    };
-    if file.read_exact(&mut head).is_err() {
-        return false;
+    let mut file = File::open(segments::path(dir, number)).ok()?;
+    file.read_exact(&mut head).ok()?;
+    match record::decode(&head, key) {
+        Ok((record @ (Record::Base { .. } | Record::Merged { .. }), _)) => Some(record),
+        _ => None,
     }
-    matches!(record::decode(&head, key), Ok((Record::Base { .. }, _)))
 }
 
 struct Scan {
@@ -530,6 +555,11 @@ fn scan(
                     continue;
                 }
                 Ok((Record::Base { .. }, _)) => "a base record after the first segment's start",
+                Ok((Record::Merged { .. }, used)) if offset == 0 => {
+                    offset += used;
+                    continue;
+                }
+                Ok((Record::Merged { .. }, _)) => "a merge record after a segment's start",
                 Ok((Record::Commit { slot, state_hash }, used)) => {
                     if result.last_commit.is_some_and(|(last, _)| slot <= last) {
                         return Err(DurableError::Corrupted {

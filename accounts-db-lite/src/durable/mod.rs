@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! ```text
-//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 2\nchecksum-key <hex>\n"
+//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 3\nchecksum-key <hex>\n"
 //! DIR/LOCK                   held locked by the process that has the store open
 //! DIR/segment-000000.log     sealed segments: records, each segment ending with a commit
 //! DIR/segment-000001.log
@@ -15,9 +15,9 @@
 //! account data (which any transaction can fill) cannot hold bytes that recovery would
 //! take for a record; a version-1 store keeps its plain blake3 checksums. An account
 //! record carries the key, the slot that wrote it, lamports, owner, the executable flag
-//! and the data; a commit record carries a slot and the state hash after it; a base record
-//! (only ever the first record of a segment written by compaction) names the first segment
-//! that segment replaces.
+//! and the data; a commit record carries a slot and the state hash after it; a base or a
+//! merge record (only ever the first record of a segment written by compaction) names the
+//! first segment that segment replaces.
 //!
 //! # Commit protocol
 //! A slot's account records are written, then made durable (`fsync`), then the slot's
@@ -28,9 +28,10 @@
 //! it.
 //!
 //! # Recovery
-//! At open, unfinished compaction outputs are removed, and so is every segment numbered
-//! below the newest one that starts with a base record (a compaction replaced them but
-//! had not removed them yet). The remaining segments are read in order as one log: account
+//! At open, unfinished compaction outputs are removed, and so are the segments a finished
+//! compaction replaced but had not removed yet: every segment numbered below the newest
+//! one that starts with a base record, and those from the segment a merge record names up
+//! to the segment it heads. The remaining segments are read in order as one log: account
 //! records are held until the next commit record, which applies them (last write wins; a
 //! zero-lamport record deletes). What follows the last complete commit record is a *torn
 //! tail* (a crash mid-slot): it is discarded and reported, and the file is truncated
@@ -46,11 +47,12 @@
 //! before a complete commit record is corruption.
 //!
 //! # Compaction
-//! See [`compact`]: the sealed segments are rewritten as one holding only the records no
-//! later record superseded, on a background thread when half of their records are
-//! superseded ([`OpenOptions::background_compaction`]), without blocking loads (served from
-//! memory) and holding the commit lock only briefly; a crash at any point of it loses
-//! nothing.
+//! See [`compact`]: a run of consecutive sealed segments that are at least half superseded
+//! (or small) is rewritten as one holding only the records no later record superseded, so
+//! the mostly live segments (the bulk of a large store) are never copied; on a background
+//! thread whenever such a run exists ([`OpenOptions::background_compaction`]), without
+//! blocking loads (served from memory) and holding the commit lock only briefly; a crash at
+//! any point of it loses nothing.
 
 pub(crate) mod compaction;
 pub(crate) mod failpoint;

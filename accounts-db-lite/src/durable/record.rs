@@ -9,6 +9,7 @@ pub(crate) const MAGIC: u32 = 0xACC0_1D5B;
 pub(crate) const KIND_ACCOUNT: u8 = 1;
 pub(crate) const KIND_COMMIT: u8 = 2;
 pub(crate) const KIND_BASE: u8 = 3;
+pub(crate) const KIND_MERGED: u8 = 4;
 /// magic, kind, length
 pub(crate) const FRAME_HEADER: usize = 4 + 1 + 4;
 /// A commit record's payload: slot and state hash.
@@ -30,10 +31,20 @@ pub(crate) enum Record {
         slot: u64,
         state_hash: Hash,
     },
-    /// The first record of a segment written by compaction: the segment holds the live
-    /// records of every segment numbered from `first_replaced` up to its own number, which
-    /// are leftovers if they still exist.
+    /// The first record of a segment written by a compaction of the oldest sealed
+    /// segments: the segment holds the live records of every segment numbered from
+    /// `first_replaced` up to its own number, and every segment numbered below it is a
+    /// leftover if it still exists (deletions were dropped: nothing older is left for them
+    /// to delete).
     Base {
+        first_replaced: u64,
+    },
+    /// The first record of a segment written by a compaction of sealed segments that are
+    /// not the oldest: the segment holds the latest record (deletions included) of each
+    /// account among the segments numbered from `first_replaced` up to its own number,
+    /// which are leftovers if they still exist; segments below `first_replaced` are not
+    /// replaced. (Format version 3.)
+    Merged {
         first_replaced: u64,
     },
 }
@@ -95,6 +106,11 @@ pub(crate) fn encode_commit(out: &mut Vec<u8>, key: &ChecksumKey, slot: u64, sta
 /// Appends a base record (see [`Record::Base`]) to `out`.
 pub(crate) fn encode_base(out: &mut Vec<u8>, key: &ChecksumKey, first_replaced: u64) {
     frame(out, key, KIND_BASE, &first_replaced.to_le_bytes());
+}
+
+/// Appends a merge record (see [`Record::Merged`]) to `out`.
+pub(crate) fn encode_merged(out: &mut Vec<u8>, key: &ChecksumKey, first_replaced: u64) {
+    frame(out, key, KIND_MERGED, &first_replaced.to_le_bytes());
 }
 
 /// Why a record could not be read.
@@ -165,12 +181,15 @@ pub(crate) fn decode(bytes: &[u8], key: &ChecksumKey) -> Result<(Record, usize),
                 state_hash: Hash::new_from_array(array32(8)),
             }
         }
-        KIND_BASE => {
+        KIND_BASE | KIND_MERGED => {
             if payload.len() != 8 {
                 return Err(DecodeError::Damaged("bad base record"));
             }
-            Record::Base {
-                first_replaced: u64_at(0),
+            let first_replaced = u64_at(0);
+            if kind == KIND_BASE {
+                Record::Base { first_replaced }
+            } else {
+                Record::Merged { first_replaced }
             }
         }
         _ => return Err(DecodeError::Damaged("unknown record kind")),
@@ -198,6 +217,12 @@ mod tests {
         assert_eq!(
             decode(&base, &KEY).unwrap(),
             (Record::Base { first_replaced: 4 }, base.len())
+        );
+        let mut merged = Vec::new();
+        encode_merged(&mut merged, &KEY, 6);
+        assert_eq!(
+            decode(&merged, &KEY).unwrap(),
+            (Record::Merged { first_replaced: 6 }, merged.len())
         );
         let (first, used) = decode(&bytes, &KEY).unwrap();
         assert_eq!(

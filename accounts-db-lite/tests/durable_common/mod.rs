@@ -96,3 +96,55 @@ pub(crate) fn assert_same(store: &AccountsDb, slot: Slot) {
     );
     assert_eq!(store.accounts_sorted(), reference.accounts_sorted());
 }
+
+/// Slots for the selective-compaction tests: `dense` slots each writing five accounts
+/// never written again (segments that stay live), then `sparse` slots rewriting the same
+/// five accounts (segments superseded by the next ones); the account `deleted` (one of the
+/// first slot's) is deleted in the middle of the sparse slots.
+pub(crate) fn dense_then_sparse(dense: u64, sparse: u64) -> Vec<Vec<(Pubkey, AccountSharedData)>> {
+    let account = |slot: u64, lamports: u64| {
+        AccountSharedData::new_data(lamports, vec![slot as u8; 64], &Pubkey::default())
+    };
+    let mut slots = Vec::new();
+    for slot in 1..=dense {
+        slots.push(
+            (0..5)
+                .map(|i| (key(1_000 + slot * 5 + i), account(slot, 10 + i)))
+                .collect(),
+        );
+    }
+    for slot in dense + 1..=dense + sparse {
+        let mut writes: Vec<_> = (0..5)
+            .map(|i| (key(900 + i), account(slot, slot * 10 + i)))
+            .collect();
+        if slot == dense + sparse / 2 {
+            writes.push((deleted_key(), account(slot, 0)));
+        }
+        slots.push(writes);
+    }
+    slots
+}
+
+pub(crate) fn deleted_key() -> Pubkey {
+    key(1_000 + 5)
+}
+
+pub(crate) fn commit_all(store: &AccountsDb, slots: &[Vec<(Pubkey, AccountSharedData)>]) {
+    for (slot, writes) in (1u64..).zip(slots) {
+        store.store(slot, writes).unwrap();
+        store.commit_slot(slot).unwrap();
+    }
+}
+
+pub(crate) fn assert_matches_reference(
+    store: &AccountsDb,
+    slots: &[Vec<(Pubkey, AccountSharedData)>],
+) {
+    let reference = AccountsDb::new_with_genesis(genesis()).unwrap();
+    for (slot, writes) in (1u64..).zip(slots) {
+        reference.store(slot, writes).unwrap();
+    }
+    assert_eq!(store.state_hash(), reference.state_hash());
+    assert_eq!(store.accounts_sorted(), reference.accounts_sorted());
+    assert!(store.load(&deleted_key()).is_none());
+}
