@@ -23,6 +23,17 @@ fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Every segment file with its bytes.
+fn segment_contents(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    segment_files(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path, bytes)
+        })
+        .collect()
+}
+
 fn no_background() -> OpenOptions {
     OpenOptions {
         background_compaction: false,
@@ -98,13 +109,7 @@ fn compaction_leaves_live_segments_alone_and_keeps_deletions_it_cannot_drop() {
     let slots = dense_then_sparse(12, 40);
     let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
     commit_all(&store, &slots);
-    let files_before: Vec<(std::path::PathBuf, Vec<u8>)> = segment_files(&dir)
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap();
-            (path, bytes)
-        })
-        .collect();
+    let files_before = segment_contents(&dir);
     let before = store.segment_stats().unwrap();
     let report = store
         .compact()
@@ -160,13 +165,7 @@ fn leftovers_of_an_interrupted_merge_are_removed_at_open_and_nothing_else() {
     let slots = dense_then_sparse(12, 40);
     let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
     commit_all(&store, &slots);
-    let before: Vec<(std::path::PathBuf, Vec<u8>)> = segment_files(&dir)
-        .into_iter()
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap();
-            (path, bytes)
-        })
-        .collect();
+    let before = segment_contents(&dir);
     let report = store.compact().unwrap().unwrap();
     let after = segment_files(&dir);
     drop(store);

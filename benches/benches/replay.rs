@@ -147,14 +147,9 @@ fn scheduler_per_task(c: &mut Criterion) {
                 let task = SchedulingStateMachine::create_task(
                     index,
                     index as u128,
-                    transaction.lock_requests().map(|(key, writable)| {
-                        let usage = if writable {
-                            RequestedUsage::Writable
-                        } else {
-                            RequestedUsage::Readonly
-                        };
-                        (*key, usage)
-                    }),
+                    transaction
+                        .lock_requests()
+                        .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
                     &mut loader,
                 );
                 running.extend(machine.schedule_task(task));
@@ -216,14 +211,9 @@ fn scheduler_beside_creator(c: &mut Criterion) {
             send(SchedulingStateMachine::create_task(
                 index,
                 index as u128,
-                transaction.lock_requests().map(|(key, writable)| {
-                    let usage = if writable {
-                        RequestedUsage::Writable
-                    } else {
-                        RequestedUsage::Readonly
-                    };
-                    (*key, usage)
-                }),
+                transaction
+                    .lock_requests()
+                    .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
                 &mut loader,
             ));
         }

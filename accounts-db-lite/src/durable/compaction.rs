@@ -178,18 +178,7 @@ fn remove_leftovers(
     leftovers: &[u64],
 ) -> Result<CompactionReport, DurableError> {
     segments::sync_dir(dir)?;
-    let mut not_removed = Vec::new();
-    let mut remove_error = None;
-    for &number in leftovers {
-        let path = segments::path(dir, number);
-        if let Err(error) = check("compact.remove")
-            .and_then(|()| std::fs::remove_file(&path))
-            .map_err(io("remove", &path))
-        {
-            not_removed.push(number);
-            remove_error.get_or_insert(error);
-        }
-    }
+    let (not_removed, remove_error) = remove_segments(dir, leftovers);
     let synced = segments::sync_dir(dir);
     log.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -205,6 +194,24 @@ fn remove_leftovers(
         records_kept: 0,
         records_dropped: 0,
     })
+}
+
+/// Removes segment files `numbers`; returns those that could not be removed and the first
+/// error.
+fn remove_segments(dir: &std::path::Path, numbers: &[u64]) -> (Vec<u64>, Option<DurableError>) {
+    let mut not_removed = Vec::new();
+    let mut first_error = None;
+    for &number in numbers {
+        let path = segments::path(dir, number);
+        if let Err(error) = check("compact.remove")
+            .and_then(|()| std::fs::remove_file(&path))
+            .map_err(io("remove", &path))
+        {
+            not_removed.push(number);
+            first_error.get_or_insert(error);
+        }
+    }
+    (not_removed, first_error)
 }
 
 /// Steps 2 to 5 of the protocol.
@@ -323,21 +330,11 @@ fn rewrite(
         .chain(leftovers)
         .copied()
         .collect();
-    let mut not_removed = Vec::new();
-    let mut remove_error = None;
-    if synced.is_err() {
-        not_removed.clone_from(&replaced);
-    }
-    for &number in replaced.iter().filter(|_| synced.is_ok()) {
-        let path = segments::path(dir, number);
-        if let Err(error) = check("compact.remove")
-            .and_then(|()| std::fs::remove_file(&path))
-            .map_err(io("remove", &path))
-        {
-            not_removed.push(number);
-            remove_error.get_or_insert(error);
-        }
-    }
+    let (not_removed, remove_error) = if synced.is_ok() {
+        remove_segments(dir, &replaced)
+    } else {
+        (replaced.clone(), None)
+    };
     let removal_synced = segments::sync_dir(dir);
     // Step 5.
     {

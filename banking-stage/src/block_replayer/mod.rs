@@ -438,14 +438,9 @@ impl BlockReplayer {
         };
         let created = catch_unwind(AssertUnwindSafe(|| {
             for (index, transaction) in transactions.iter().enumerate() {
-                let requests = transaction.lock_requests().map(|(key, writable)| {
-                    let usage = if writable {
-                        RequestedUsage::Writable
-                    } else {
-                        RequestedUsage::Readonly
-                    };
-                    (*key, usage)
-                });
+                let requests = transaction
+                    .lock_requests()
+                    .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable)));
                 let task = SchedulingStateMachine::create_task(
                     ReplayTask {
                         index,
