@@ -414,3 +414,65 @@ fn truncating_damage_before_the_first_commit_is_refused_not_a_new_genesis() {
     ));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_small_segment_is_not_rewritten_for_each_record_a_commit_supersedes() {
+    let dir = directory("amplification");
+    let options = OpenOptions {
+        segment_bytes: 64 << 10,
+        background_compaction: false,
+        ..OpenOptions::default()
+    };
+    let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+    let account = |slot: u64, lamports: u64| {
+        sdk_lite::AccountSharedData::new_data(
+            lamports,
+            vec![slot as u8; 64],
+            &sdk_lite::Pubkey::default(),
+        )
+    };
+    // Thirty cold accounts in one slot, then hot churn until segments roll and compact:
+    // the cold accounts end up in a small compacted segment.
+    let mut slot = 1;
+    let cold: Vec<_> = (0..30)
+        .map(|i| (key(5_000 + i), account(slot, 7 + i)))
+        .collect();
+    store.store(slot, &cold).unwrap();
+    store.commit_slot(slot).unwrap();
+    for _ in 0..3_000 {
+        slot += 1;
+        let hot: Vec<_> = (0..5)
+            .map(|i| (key(900 + i), account(slot, slot * 10 + i)))
+            .collect();
+        store.store(slot, &hot).unwrap();
+        store.commit_slot(slot).unwrap();
+    }
+    while store.compact().unwrap().is_some() {}
+    // Then each commit supersedes one cold record: a compaction pays only once half of
+    // the segment's records are superseded, not at every commit.
+    let (mut compactions, mut written) = (0, 0);
+    for i in 0..30 {
+        slot += 1;
+        store
+            .store(slot, &[(key(5_000 + i), account(slot, 99))])
+            .unwrap();
+        store.commit_slot(slot).unwrap();
+        if let Some(report) = store.compact().unwrap() {
+            compactions += 1;
+            written += report.bytes_after;
+        }
+    }
+    assert!(
+        compactions <= 3,
+        "{compactions} compactions for 30 one-account commits"
+    );
+    assert!(written < 30 * 150, "{written} bytes written");
+    drop(store);
+    let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+    assert_eq!(store.slot(), slot);
+    assert_eq!(
+        sdk_lite::ReadableAccount::lamports(&store.load(&key(5_029)).unwrap()),
+        99
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,10 +7,11 @@
 //! superseded by later records, or when it is small (under a quarter of
 //! [`OpenOptions::segment_bytes`](super::OpenOptions::segment_bytes): what earlier
 //! compactions of sparse segments leave, packed together here). A compaction takes the run
-//! of consecutive such segments that drops the most records, so the segments that are
-//! mostly live (the bulk of a large store) are never copied: the bytes a compaction
-//! writes are at most half of each sparse segment it reads plus the small ones, not the
-//! whole store.
+//! of consecutive such segments that drops the most records, provided it pays for its
+//! copy: it drops at least half of the run's records, or packs at least two small segments
+//! into one. So the segments that are mostly live (the bulk of a large store) are never
+//! copied, and what a compaction writes is at most what it drops plus the small segments,
+//! not the whole store.
 //!
 //! A run that starts at the oldest sealed segment is written with a *base* record: its
 //! output replaces every segment below it, and deletions are dropped (nothing older is
@@ -25,9 +26,11 @@
 //! 3. Under the lock, in chunks: keep a record only if the log's index still names its
 //!    segment as holding the account's latest record, and (for a base) drop deletions.
 //! 4. Without the lock: write `segment-sk.log.compacting`: a base or merge record naming
-//!    `s0`, the kept records, and the commit record of `sk` (its slot and state hash);
-//!    fsync it; rename it over `segment-sk.log`; fsync the directory; remove
-//!    `s0 … s(k-1)`; fsync the directory.
+//!    `s0` (or, when `s0` is itself a merge's output, the first segment that merge
+//!    replaced, so that its leftovers stay named), the kept records, and the commit record
+//!    of `sk` (its slot and state hash);
+//!    fsync it; rename it over `segment-sk.log`; fsync the directory; remove the files
+//!    earlier compactions left behind, then `s0 … s(k-1)`; fsync the directory.
 //! 5. Under the lock: the index and the counts follow.
 //!
 //! # Why a crash loses nothing
@@ -125,17 +128,27 @@ pub(crate) struct Plan {
     pub(crate) oldest: bool,
 }
 
-/// Whether sealed segment `number` is worth rewriting (see the module doc).
-fn worth_rewriting(log: &DurableLog, number: u64) -> bool {
+/// Sealed segment `number`'s account records, how many a later record superseded, and
+/// whether it is small (under a quarter of the segment size).
+fn segment_counts(log: &DurableLog, number: u64) -> (u64, u64, bool) {
     let records = log.records.get(&number).copied().unwrap_or(0);
     let superseded = log.superseded.get(&number).copied().unwrap_or(0);
     let bytes = log.sealed_bytes.get(&number).copied().unwrap_or(0);
-    superseded * 2 >= records || bytes < log.segment_bytes() / 4
+    (records, superseded, bytes < log.segment_bytes() / 4)
+}
+
+/// Whether sealed segment `number` is worth rewriting: at least half of its records
+/// superseded, or small.
+fn worth_rewriting(log: &DurableLog, number: u64) -> bool {
+    let (records, superseded, small) = segment_counts(log, number);
+    superseded * 2 >= records || small
 }
 
 /// The run of consecutive sealed segments worth rewriting that drops the most records
-/// (then the longest, then the oldest); `None` when no run gains anything (a run must drop
-/// a record or pack at least two segments into one).
+/// (then the longest, then the oldest); `None` when no run pays for its copy. A run pays
+/// when it drops at least half of its records, or packs at least two small segments into
+/// one: never for a single superseded record in a small segment, which every commit to one
+/// of its accounts would otherwise rewrite.
 pub(crate) fn plan(log: &DurableLog) -> Option<Plan> {
     let mut best: Option<(u64, usize, usize, usize)> = None; // superseded, length, start, end
     let mut start = 0;
@@ -148,13 +161,16 @@ pub(crate) fn plan(log: &DurableLog) -> Option<Plan> {
         while end + 1 < log.sealed.len() && worth_rewriting(log, log.sealed[end + 1]) {
             end += 1;
         }
-        let superseded: u64 = log.sealed[start..=end]
-            .iter()
-            .map(|number| log.superseded.get(number).copied().unwrap_or(0))
-            .sum();
+        let (mut records, mut superseded, mut small) = (0u64, 0u64, 0usize);
+        for &number in &log.sealed[start..=end] {
+            let (segment_records, segment_superseded, segment_small) = segment_counts(log, number);
+            records += segment_records;
+            superseded += segment_superseded;
+            small += usize::from(segment_small);
+        }
         let length = end - start + 1;
-        let gains = superseded > 0 || length >= 2;
-        if gains
+        let pays = (superseded > 0 && superseded * 2 >= records) || small >= 2;
+        if pays
             && best.is_none_or(|(best_superseded, best_length, _, _)| {
                 (superseded, length) > (best_superseded, best_length)
             })
@@ -236,6 +252,8 @@ fn rewrite(
     let mut records_before = 0u64;
     let mut bytes_before = 0u64;
     let mut last_commit: Option<(u64, Hash)> = None;
+    // The first segment the output replaces (see the merge record below).
+    let mut covers_from = segments[0];
     for &number in segments {
         let path = segments::path(dir, number);
         let mut bytes = Vec::new();
@@ -262,7 +280,22 @@ fn rewrite(
                     }
                 }
                 Record::Commit { slot, state_hash } => last_commit = Some((slot, state_hash)),
-                Record::Base { .. } | Record::Merged { .. } => {}
+                Record::Merged { first_replaced } if offset == 0 => {
+                    // The run starts at an earlier merge's output: the new output covers
+                    // what that one replaced too, so that its leftovers (if any are still
+                    // here) are named by a head that survives.
+                    if number == segments[0] {
+                        covers_from = covers_from.min(first_replaced);
+                    }
+                }
+                Record::Base { .. } if offset == 0 => {}
+                Record::Base { .. } | Record::Merged { .. } => {
+                    return Err(DurableError::Corrupted {
+                        path: path.clone(),
+                        offset: offset as u64,
+                        reason: "a compaction record after a segment's start",
+                    });
+                }
             }
             offset += used;
         }
@@ -295,7 +328,7 @@ fn rewrite(
     if plan.oldest {
         record::encode_base(&mut out, key, segments[0]);
     } else {
-        record::encode_merged(&mut out, key, segments[0]);
+        record::encode_merged(&mut out, key, covers_from);
     }
     for (account_key, slot, account) in &kept {
         record::encode_account(&mut out, key, account_key, *slot, account);
@@ -325,9 +358,11 @@ fn rewrite(
     // From here the compaction has happened, whatever follows; the old files go only once
     // the rename is durable (until then they are what recovery reads if it is lost).
     let synced = segments::sync_dir(dir);
-    let replaced: Vec<u64> = segments[..segments.len() - 1]
+    // Earlier leftovers first: a crash part-way through then leaves only files this
+    // output's own head names.
+    let replaced: Vec<u64> = leftovers
         .iter()
-        .chain(leftovers)
+        .chain(&segments[..segments.len() - 1])
         .copied()
         .collect();
     let (not_removed, remove_error) = if synced.is_ok() {
