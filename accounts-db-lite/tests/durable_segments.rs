@@ -476,3 +476,41 @@ fn a_small_segment_is_not_rewritten_for_each_record_a_commit_supersedes() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_merge_drops_a_deletion_whose_account_lived_only_in_the_merged_segments() {
+    let dir = directory("merge-drops-deletion");
+    let mut slots = dense_then_sparse(12, 40);
+    // An account created and deleted within the sparse slots: once they are merged, its
+    // deletion deletes nothing (unlike `deleted_key`'s, whose account the dense segments
+    // still hold).
+    let short_lived = key(4_242);
+    let account = |lamports| {
+        sdk_lite::AccountSharedData::new_data(lamports, vec![1; 64], &sdk_lite::Pubkey::default())
+    };
+    slots[12 + 4].push((short_lived, account(5)));
+    slots[12 + 24].push((short_lived, account(0)));
+    let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    commit_all(&store, &slots);
+    let report = store
+        .compact()
+        .unwrap()
+        .expect("sparse segments to rewrite");
+    assert_eq!(
+        report.records_kept, 1,
+        "only the deletion of an account an older segment holds is kept: {report:?}"
+    );
+    assert_matches_reference(&store, &slots);
+    assert!(store.load(&short_lived).is_none());
+    let stats = store.segment_stats().unwrap();
+    drop(store);
+    let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    assert_matches_reference(&store, &slots);
+    assert!(store.load(&short_lived).is_none());
+    assert_eq!(
+        store.segment_stats().unwrap(),
+        stats,
+        "counts rebuilt at open"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,17 +14,20 @@
 //! not the whole store.
 //!
 //! A run that starts at the oldest sealed segment is written with a *base* record: its
-//! output replaces every segment below it, and deletions are dropped (nothing older is
-//! left for them to delete). Any other run is written with a *merge* record naming its
-//! first segment, and keeps its deletions (an older segment outside the run may still hold
-//! the account).
+//! output replaces every segment below it. Any other run is written with a *merge* record
+//! naming its first segment. Either way, a deletion is dropped when every record of its
+//! account is in the run (the log counts each account's records on disk), and kept when
+//! an older segment outside the run may still hold the account. A deletion that is its
+//! account's only record deletes nothing: it counts as superseded, so that segments
+//! holding such deletions become worth rewriting and the deletions do not pile up.
 //!
 //! # Protocol
 //! 1. Under the log's lock, briefly: pick the run `s0 < … < sk` (the active segment is
 //!    never in it) and mark a compaction as running.
 //! 2. Without the lock: read them, keep each account's last record among them.
 //! 3. Under the lock, in chunks: keep a record only if the log's index still names its
-//!    segment as holding the account's latest record, and (for a base) drop deletions.
+//!    segment as holding the account's latest record, and not a deletion all of whose
+//!    account's records are in the run.
 //! 4. Without the lock: write `segment-sk.log.compacting`: a base or merge record naming
 //!    `s0` (or, when `s0` is itself a merge's output, the first segment that merge
 //!    replaced, so that its leftovers stay named), the kept records, and the commit record
@@ -39,9 +42,11 @@
 //! record, and recovery removes the segments it replaced (for a base, every segment below
 //! it; for a merge, those from `s0` up to it); it holds each account's latest record among
 //! `s0 … sk` (or a later segment holds a later one), so replaying it in their place gives
-//! the same accounts. A replaced segment that recovery misses would be harmless anyway:
-//! every record in it is older than one replayed after it, except the deletions a base
-//! dropped, and a base replaces everything below it. Commits go on during a compaction
+//! the same accounts. Every replaced segment stays named by a head that survives (a merge
+//! whose run starts at an earlier merge's output names what that one replaced, and the
+//! files earlier compactions left behind are removed before the run's own), so recovery
+//! never reads one, which matters: it may hold an account whose deletion was dropped.
+//! Commits go on during a compaction
 //! (they append to the active segment, numbered above `sk`); a record a commit supersedes
 //! after step 3 is kept, which costs bytes, not correctness.
 //!
@@ -230,6 +235,14 @@ fn remove_segments(dir: &std::path::Path, numbers: &[u64]) -> (Vec<u64>, Option<
     (not_removed, first_error)
 }
 
+/// One account's records in a compaction's run: the last one, where it is, and how many.
+struct RunRecords {
+    segment: u64,
+    slot: u64,
+    account: AccountSharedData,
+    count: u32,
+}
+
 /// Steps 2 to 5 of the protocol.
 fn rewrite(
     log: &Mutex<DurableLog>,
@@ -246,8 +259,9 @@ fn rewrite(
     let last = *segments
         .last()
         .expect("invariant: planned with a sealed segment");
-    // Step 2: each account's last record among the segments, in first-seen order.
-    let mut latest: AHashMap<Pubkey, (u64, u64, AccountSharedData)> = AHashMap::new();
+    // Step 2: each account's last record among the segments and its number of records
+    // there, in first-seen order.
+    let mut latest: AHashMap<Pubkey, RunRecords> = AHashMap::new();
     let mut order: Vec<Pubkey> = Vec::new();
     let mut records_before = 0u64;
     let mut bytes_before = 0u64;
@@ -275,9 +289,22 @@ fn rewrite(
             match decoded {
                 Record::Account { key, slot, account } => {
                     records_before += 1;
-                    if latest.insert(key, (number, slot, account)).is_none() {
-                        order.push(key);
-                    }
+                    let count = match latest.get(&key) {
+                        Some(earlier) => earlier.count + 1,
+                        None => {
+                            order.push(key);
+                            1
+                        }
+                    };
+                    latest.insert(
+                        key,
+                        RunRecords {
+                            segment: number,
+                            slot,
+                            account,
+                            count,
+                        },
+                    );
                 }
                 Record::Commit { slot, state_hash } => last_commit = Some((slot, state_hash)),
                 Record::Merged { first_replaced } if offset == 0 => {
@@ -305,24 +332,25 @@ fn rewrite(
         offset: 0,
         reason: "sealed segments without a commit record",
     })?;
-    // Step 3: what no later record superseded; for a base, deletions dropped.
+    // Step 3: what no later record superseded, less the deletions with nothing left to
+    // delete (every record of the account is in the run: always so for a base).
     let mut kept: Vec<(Pubkey, u64, AccountSharedData)> = Vec::new();
-    let mut tombstones: Vec<Pubkey> = Vec::new();
     for chunk in order.chunks(KEYS_PER_LOCK) {
         let log = lock();
         for key in chunk {
-            let (segment, slot, account) = &latest[key];
-            if log.index.get(key) != Some(segment) {
+            let run = &latest[key];
+            let Some(on_disk) = log.index.get(key) else {
+                continue;
+            };
+            if on_disk.latest != run.segment {
                 continue;
             }
-            if account.lamports() == 0 && plan.oldest {
-                tombstones.push(*key);
-            } else {
-                kept.push((*key, *slot, account.clone()));
+            let deletes_nothing = run.account.lamports() == 0 && on_disk.count == run.count;
+            if !deletes_nothing {
+                kept.push((*key, run.slot, run.account.clone()));
             }
         }
     }
-    drop(latest);
     // Step 4: the new segment, then the switch.
     let mut out = Vec::new();
     if plan.oldest {
@@ -384,25 +412,45 @@ fn rewrite(
         }
         log.sealed_bytes.insert(last, out.len() as u64);
         log.records.insert(last, kept.len() as u64);
-        let mut superseded_meanwhile = 0;
-        for (key, _, _) in &kept {
-            match log.index.get(key) {
-                Some(&segment) if segments.contains(&segment) => {
-                    log.index.insert(*key, last);
-                }
-                _ => superseded_meanwhile += 1,
-            }
-        }
-        for key in &tombstones {
-            if log
-                .index
-                .get(key)
-                .is_some_and(|segment| segments.contains(segment))
-            {
+        let kept_keys: ahash::AHashSet<Pubkey> = kept.iter().map(|(key, _, _)| *key).collect();
+        // Records in the output that no longer count: superseded by a commit since step 3,
+        // or deletions left with nothing to delete.
+        let mut superseded_in_output = 0;
+        for key in &order {
+            let run = &latest[key];
+            let Some(mut on_disk) = log.index.get(key).copied() else {
+                continue;
+            };
+            let kept_here = kept_keys.contains(key);
+            let latest_in_run = segments.contains(&on_disk.latest);
+            on_disk.count = on_disk
+                .count
+                .saturating_sub(run.count)
+                .saturating_add(u32::from(kept_here));
+            if on_disk.count == 0 {
+                // Its only records were in the run, and none was kept (a deletion with
+                // nothing to delete).
                 log.index.remove(key);
+                continue;
             }
+            if latest_in_run {
+                on_disk.latest = last;
+            } else if kept_here {
+                // A commit since step 3 superseded the kept record.
+                superseded_in_output += 1;
+            }
+            // A deletion whose older records went with the run now deletes nothing: it
+            // is as good as superseded, wherever it is.
+            if on_disk.is_dead() {
+                if on_disk.latest == last {
+                    superseded_in_output += 1;
+                } else {
+                    *log.superseded.entry(on_disk.latest).or_default() += 1;
+                }
+            }
+            log.index.insert(*key, on_disk);
         }
-        log.superseded.insert(last, superseded_meanwhile);
+        log.superseded.insert(last, superseded_in_output);
         log.leftovers = not_removed;
     }
     let report = CompactionReport {

@@ -87,6 +87,25 @@ pub struct SegmentStats {
     pub sealed_superseded: u64,
 }
 
+/// What the log knows of one key's records on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct KeyRecords {
+    /// The segment holding the latest record.
+    pub(super) latest: u64,
+    /// Records of the key in live segments, the latest included.
+    pub(super) count: u32,
+    /// Whether the latest record deletes the account (0 lamports).
+    pub(super) deleted: bool,
+}
+
+impl KeyRecords {
+    /// A deletion that is the key's only record deletes nothing: compaction drops it (and
+    /// counts it as superseded, so that it is worth dropping).
+    pub(super) fn is_dead(&self) -> bool {
+        self.deleted && self.count == 1
+    }
+}
+
 /// The durable log of one store.
 #[derive(Debug)]
 pub struct DurableLog {
@@ -102,15 +121,17 @@ pub struct DurableLog {
     /// Records of slots not yet committed (kept across a failed commit, so the next one
     /// writes them too), and their keys.
     pending: Vec<u8>,
-    pending_keys: Vec<Pubkey>,
+    /// (key, whether the record deletes it)
+    pending_keys: Vec<(Pubkey, bool)>,
     /// A failed commit could not restore the file's end: no more writes.
     poisoned: bool,
     /// The last slot made durable.
     last_committed: Option<u64>,
     /// Sealed segments (below `active`), ascending.
     pub(super) sealed: Vec<u64>,
-    /// Per key with a committed record: the segment holding its latest one.
-    pub(super) index: AHashMap<Pubkey, u64>,
+    /// Per key with a committed record on disk: where its latest record is, and how many
+    /// it has.
+    pub(super) index: AHashMap<Pubkey, KeyRecords>,
     /// Per live segment: committed account records, and how many a later record
     /// superseded.
     pub(super) records: AHashMap<u64, u64>,
@@ -282,8 +303,11 @@ impl DurableLog {
         let sealed: Vec<u64> = live[..live.len() - 1].to_vec();
         let mut superseded: AHashMap<u64, u64> = AHashMap::new();
         let mut latest: AHashMap<u64, u64> = AHashMap::new();
-        for &segment in scan.index.values() {
-            *latest.entry(segment).or_default() += 1;
+        for records in scan.index.values() {
+            // A dead deletion's record is as good as superseded.
+            if !records.is_dead() {
+                *latest.entry(records.latest).or_default() += 1;
+            }
         }
         for (&segment, &count) in &scan.records {
             superseded.insert(
@@ -330,7 +354,7 @@ impl DurableLog {
     pub fn append(&mut self, slot: u64, accounts: &[(Pubkey, AccountSharedData)]) {
         for (key, account) in accounts {
             record::encode_account(&mut self.pending, &self.checksum_key, key, slot, account);
-            self.pending_keys.push(*key);
+            self.pending_keys.push((*key, account.lamports() == 0));
         }
     }
 
@@ -364,9 +388,23 @@ impl DurableLog {
                 self.pending.clear();
                 let active = self.active;
                 *self.records.entry(active).or_default() += self.pending_keys.len() as u64;
-                for key in self.pending_keys.drain(..) {
-                    if let Some(previous) = self.index.insert(key, active) {
-                        *self.superseded.entry(previous).or_default() += 1;
+                for (key, deleted) in self.pending_keys.drain(..) {
+                    let entry = self.index.entry(key).or_insert(KeyRecords {
+                        latest: active,
+                        count: 0,
+                        deleted,
+                    });
+                    if entry.count > 0 && !entry.is_dead() {
+                        // (A dead deletion was counted superseded already.)
+                        *self.superseded.entry(entry.latest).or_default() += 1;
+                    }
+                    *entry = KeyRecords {
+                        latest: active,
+                        count: entry.count.saturating_add(1),
+                        deleted,
+                    };
+                    if entry.is_dead() {
+                        *self.superseded.entry(active).or_default() += 1;
                     }
                 }
                 self.last_committed = Some(slot);
@@ -506,7 +544,7 @@ struct Scan {
     end: u64,
     torn_tail: Option<TornTail>,
     truncated_corruption: Option<u64>,
-    index: AHashMap<Pubkey, u64>,
+    index: AHashMap<Pubkey, KeyRecords>,
     /// Committed account records and bytes per segment.
     records: AHashMap<u64, u64>,
     bytes: AHashMap<u64, u64>,
@@ -570,8 +608,18 @@ fn scan(
                     }
                     committed_records += pending.len() as u64;
                     for (key, account) in pending.drain(..) {
-                        result.index.insert(key, number);
-                        if account.lamports() == 0 {
+                        let deleted = account.lamports() == 0;
+                        let entry = result.index.entry(key).or_insert(KeyRecords {
+                            latest: number,
+                            count: 0,
+                            deleted,
+                        });
+                        *entry = KeyRecords {
+                            latest: number,
+                            count: entry.count.saturating_add(1),
+                            deleted,
+                        };
+                        if deleted {
                             result.accounts.remove(&key);
                         } else {
                             result.accounts.insert(key, account);

@@ -40,10 +40,10 @@ pub(crate) enum Record {
         first_replaced: u64,
     },
     /// The first record of a segment written by a compaction of sealed segments that are
-    /// not the oldest: the segment holds the latest record (deletions included) of each
-    /// account among the segments numbered from `first_replaced` up to its own number,
-    /// which are leftovers if they still exist; segments below `first_replaced` are not
-    /// replaced. (Format version 3.)
+    /// not the oldest: the segment holds the latest record of each account among the
+    /// segments numbered from `first_replaced` up to its own number (deletions included,
+    /// but for accounts with no record in an older segment), which are leftovers if they
+    /// still exist; segments below `first_replaced` are not replaced. (Format version 3.)
     Merged {
         first_replaced: u64,
     },
