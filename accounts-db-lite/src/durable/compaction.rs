@@ -68,9 +68,6 @@ use super::segments::{self, io};
 /// Keys checked against the index per hold of the lock.
 const KEYS_PER_LOCK: usize = 4096;
 
-/// Compactions the background thread runs at most per wake-up.
-const RUNS_PER_WAKE_UP: usize = 8;
-
 /// What one compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompactionReport {
@@ -237,6 +234,7 @@ fn remove_segments(dir: &std::path::Path, numbers: &[u64]) -> (Vec<u64>, Option<
 
 /// One account's records in a compaction's run: the last one, where it is, and how many.
 struct RunRecords {
+    key: Pubkey,
     segment: u64,
     slot: u64,
     account: AccountSharedData,
@@ -261,8 +259,8 @@ fn rewrite(
         .expect("invariant: planned with a sealed segment");
     // Step 2: each account's last record among the segments and its number of records
     // there, in first-seen order.
-    let mut latest: AHashMap<Pubkey, RunRecords> = AHashMap::new();
-    let mut order: Vec<Pubkey> = Vec::new();
+    let mut position: AHashMap<Pubkey, usize> = AHashMap::new();
+    let mut runs: Vec<RunRecords> = Vec::new();
     let mut records_before = 0u64;
     let mut bytes_before = 0u64;
     let mut last_commit: Option<(u64, Hash)> = None;
@@ -289,22 +287,25 @@ fn rewrite(
             match decoded {
                 Record::Account { key, slot, account } => {
                     records_before += 1;
-                    let count = match latest.get(&key) {
-                        Some(earlier) => earlier.count + 1,
-                        None => {
-                            order.push(key);
-                            1
+                    match position.entry(key) {
+                        std::collections::hash_map::Entry::Occupied(earlier) => {
+                            let run = &mut runs[*earlier.get()];
+                            run.segment = number;
+                            run.slot = slot;
+                            run.account = account;
+                            run.count += 1;
                         }
-                    };
-                    latest.insert(
-                        key,
-                        RunRecords {
-                            segment: number,
-                            slot,
-                            account,
-                            count,
-                        },
-                    );
+                        std::collections::hash_map::Entry::Vacant(first) => {
+                            first.insert(runs.len());
+                            runs.push(RunRecords {
+                                key,
+                                segment: number,
+                                slot,
+                                account,
+                                count: 1,
+                            });
+                        }
+                    }
                 }
                 Record::Commit { slot, state_hash } => last_commit = Some((slot, state_hash)),
                 Record::Merged { first_replaced } if offset == 0 => {
@@ -335,19 +336,24 @@ fn rewrite(
     // Step 3: what no later record superseded, less the deletions with nothing left to
     // delete (every record of the account is in the run: always so for a base).
     let mut kept: Vec<(Pubkey, u64, AccountSharedData)> = Vec::new();
-    for chunk in order.chunks(KEYS_PER_LOCK) {
+    // Accounts whose latest record is in the run (kept or dropped), and the others.
+    let mut latest_in_run: Vec<&RunRecords> = Vec::new();
+    let mut superseded_before: Vec<&RunRecords> = Vec::new();
+    drop(position);
+    for chunk in runs.chunks(KEYS_PER_LOCK) {
         let log = lock();
-        for key in chunk {
-            let run = &latest[key];
-            let Some(on_disk) = log.index.get(key) else {
+        for run in chunk {
+            let Some(on_disk) = log.index.get(&run.key) else {
                 continue;
             };
             if on_disk.latest != run.segment {
+                superseded_before.push(run);
                 continue;
             }
+            latest_in_run.push(run);
             let deletes_nothing = run.account.lamports() == 0 && on_disk.count == run.count;
             if !deletes_nothing {
-                kept.push((*key, run.slot, run.account.clone()));
+                kept.push((run.key, run.slot, run.account.clone()));
             }
         }
     }
@@ -400,6 +406,8 @@ fn rewrite(
     };
     let removal_synced = segments::sync_dir(dir);
     // Step 5.
+    let kept_keys: ahash::AHashSet<Pubkey> = kept.iter().map(|(key, _, _)| *key).collect();
+    let mut superseded_since: Vec<&RunRecords> = Vec::new();
     {
         let mut log = lock();
         // The output takes the place of the run's last segment: the list stays ascending.
@@ -412,46 +420,68 @@ fn rewrite(
         }
         log.sealed_bytes.insert(last, out.len() as u64);
         log.records.insert(last, kept.len() as u64);
-        let kept_keys: ahash::AHashSet<Pubkey> = kept.iter().map(|(key, _, _)| *key).collect();
-        // Records in the output that no longer count: superseded by a commit since step 3,
-        // or deletions left with nothing to delete.
+        // The accounts whose latest record is still in the run switch to the output here;
+        // the rest only lose the run's records from their counts, below, a chunk at a time
+        // (until then a count is too high, which only keeps a deletion longer).
         let mut superseded_in_output = 0;
-        for key in &order {
-            let run = &latest[key];
+        for &run in &latest_in_run {
+            let key = &run.key;
             let Some(mut on_disk) = log.index.get(key).copied() else {
                 continue;
             };
-            let kept_here = kept_keys.contains(key);
-            let latest_in_run = segments.contains(&on_disk.latest);
+            if !segments.contains(&on_disk.latest) {
+                // A commit since step 3 wrote the account again.
+                superseded_since.push(run);
+                continue;
+            }
             on_disk.count = on_disk
                 .count
                 .saturating_sub(run.count)
-                .saturating_add(u32::from(kept_here));
+                .saturating_add(u32::from(kept_keys.contains(key)));
             if on_disk.count == 0 {
                 // Its only records were in the run, and none was kept (a deletion with
                 // nothing to delete).
                 log.index.remove(key);
                 continue;
             }
-            if latest_in_run {
-                on_disk.latest = last;
-            } else if kept_here {
-                // A commit since step 3 superseded the kept record.
-                superseded_in_output += 1;
-            }
-            // A deletion whose older records went with the run now deletes nothing: it
-            // is as good as superseded, wherever it is.
+            on_disk.latest = last;
             if on_disk.is_dead() {
-                if on_disk.latest == last {
-                    superseded_in_output += 1;
-                } else {
-                    *log.superseded.entry(on_disk.latest).or_default() += 1;
-                }
+                superseded_in_output += 1;
             }
             log.index.insert(*key, on_disk);
         }
         log.superseded.insert(last, superseded_in_output);
         log.leftovers = not_removed;
+    }
+    for chunk in superseded_before
+        .chunks(KEYS_PER_LOCK)
+        .chain(superseded_since.chunks(KEYS_PER_LOCK))
+    {
+        let mut log = lock();
+        for run in chunk {
+            // Only an account a commit wrote again since step 3 can have a kept record.
+            let kept_here = !superseded_since.is_empty() && kept_keys.contains(&run.key);
+            let Some(on_disk) = log.index.get_mut(&run.key) else {
+                continue;
+            };
+            let was_dead = on_disk.is_dead();
+            on_disk.count = on_disk
+                .count
+                .saturating_sub(run.count)
+                .saturating_add(u32::from(kept_here))
+                .max(1);
+            // A deletion whose older records went with the run now deletes nothing: it is
+            // as good as superseded.
+            let newly_dead = on_disk.is_dead() && !was_dead;
+            let segment = on_disk.latest;
+            if newly_dead {
+                *log.superseded.entry(segment).or_default() += 1;
+            }
+            if kept_here {
+                // The output's record of it was superseded by a commit since step 3.
+                *log.superseded.entry(last).or_default() += 1;
+            }
+        }
     }
     let report = CompactionReport {
         segments_replaced: segments.len(),
@@ -486,16 +516,19 @@ pub(crate) struct BackgroundCompactor {
 impl BackgroundCompactor {
     /// Starts the thread for `log`.
     pub(crate) fn start(log: std::sync::Arc<Mutex<DurableLog>>) -> Self {
-        // One pending wake-up is enough: a compaction that leaves another run worth
-        // rewriting is followed by the next commit's wake-up.
+        // One pending wake-up is enough: once woken, the thread compacts run after run
+        // while any is worth it.
         let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("accounts-compaction".to_owned())
             .spawn(move || {
                 while woken.recv().is_ok() {
-                    // One run per compaction: go on while another is worth rewriting (a
-                    // few at most per wake-up, so a failing disk is not retried in a loop).
-                    for _ in 0..RUNS_PER_WAKE_UP {
+                    // One run per compaction: go on while another is worth rewriting. Each
+                    // one drops records or packs segments, so this ends once commits stop
+                    // (and no later commit may come to wake the thread again); a failure
+                    // waits for the next wake-up, so a failing disk is not retried in a
+                    // loop.
+                    loop {
                         match compact(&log) {
                             Ok(Some(_)) => {}
                             Ok(None) => break,
@@ -508,7 +541,11 @@ impl BackgroundCompactor {
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .wants_compaction();
-                        if !wants_more {
+                        let store_dropped = matches!(
+                            woken.try_recv(),
+                            Err(std::sync::mpsc::TryRecvError::Disconnected)
+                        );
+                        if !wants_more || store_dropped {
                             break;
                         }
                     }
