@@ -514,3 +514,43 @@ fn a_merge_drops_a_deletion_whose_account_lived_only_in_the_merged_segments() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn commits_racing_compactions_keep_the_state_and_the_counts() {
+    for round in 0..4 {
+        let dir = directory(&format!("racing-{round}"));
+        let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+        let store = std::sync::Arc::new(store);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let compactor = {
+            let (store, stop) = (std::sync::Arc::clone(&store), std::sync::Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut compactions = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if store.compact().unwrap().is_some() {
+                        compactions += 1;
+                    }
+                }
+                compactions
+            })
+        };
+        commit_slots(&store, 1, 400);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            compactor.join().unwrap() > 0,
+            "compactions ran beside the commits"
+        );
+        assert_same(&store, 400);
+        let in_memory = store.segment_stats().unwrap();
+        drop(store);
+        let (store, recovered) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+        assert_eq!(recovered.compaction_leftovers_removed, 0);
+        assert_same(&store, 400);
+        assert_eq!(
+            store.segment_stats().unwrap(),
+            in_memory,
+            "round {round}: the counts kept during the races are the counts rebuilt at open"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
