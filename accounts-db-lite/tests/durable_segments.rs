@@ -297,7 +297,7 @@ fn a_version_1_directory_is_read_and_upgraded() {
     drop(store);
     let format = std::fs::read_to_string(dir.join(FORMAT_FILE)).unwrap();
     assert!(
-        format.ends_with(&format!("version {FORMAT_VERSION}\n")),
+        format.ends_with("version 2\n"),
         "upgraded, keeping plain checksums: {format}"
     );
     assert_same(&open(&dir), 5);
@@ -305,10 +305,7 @@ fn a_version_1_directory_is_read_and_upgraded() {
     let fresh = directory("upgrade-fresh");
     drop(open(&fresh));
     let format = std::fs::read_to_string(fresh.join(FORMAT_FILE)).unwrap();
-    assert!(
-        format.contains(&format!("version {FORMAT_VERSION}\nchecksum-key ")),
-        "{format}"
-    );
+    assert!(format.contains("version 2\nchecksum-key "), "{format}");
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&fresh).unwrap();
 }
@@ -553,4 +550,30 @@ fn commits_racing_compactions_keep_the_state_and_the_counts() {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn a_store_says_version_3_only_once_it_holds_a_merge_record() {
+    let dir = directory("format-version");
+    let format = |dir: &std::path::Path| std::fs::read_to_string(dir.join(FORMAT_FILE)).unwrap();
+    let slots = dense_then_sparse(12, 40);
+    let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    // Readable by code that reads version 2 as long as no merge record exists.
+    assert!(format(&dir).contains("version 2\n"), "{}", format(&dir));
+    commit_all(&store, &slots);
+    assert!(format(&dir).contains("version 2\n"));
+    store
+        .compact()
+        .unwrap()
+        .expect("a merge of the sparse segments");
+    assert!(
+        format(&dir).contains(&format!("version {FORMAT_VERSION}\n")),
+        "{}",
+        format(&dir)
+    );
+    drop(store);
+    let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    assert_matches_reference(&store, &slots);
+    assert!(format(&dir).contains(&format!("version {FORMAT_VERSION}\n")));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

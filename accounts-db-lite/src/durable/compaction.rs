@@ -61,6 +61,7 @@ use sdk_lite::{AccountSharedData, Hash, Pubkey, ReadableAccount};
 
 use super::DurableError;
 use super::failpoint::check;
+use super::format::{self, FORMAT_VERSION};
 use super::log::DurableLog;
 use super::record::{self, ChecksumKey, Record};
 use super::segments::{self, io};
@@ -97,7 +98,7 @@ pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, Dura
         log.lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
-    let (dir, plan, leftovers, key) = {
+    let (dir, plan, leftovers, key, format_version) = {
         let mut log = lock();
         if log.compacting {
             return Ok(None);
@@ -112,10 +113,21 @@ pub fn compact(log: &Mutex<DurableLog>) -> Result<Option<CompactionReport>, Dura
             plan,
             log.leftovers.clone(),
             log.checksum_key,
+            log.format_version,
         )
     };
     let result = match plan {
-        Some(plan) => rewrite(log, &dir, &plan, &leftovers, &key),
+        Some(plan) => {
+            // A merge record needs format version 3, durably, before it exists.
+            if !plan.oldest && format_version < FORMAT_VERSION {
+                if let Err(error) = format::write(&dir, &key, FORMAT_VERSION) {
+                    lock().compacting = false;
+                    return Err(error);
+                }
+                lock().format_version = FORMAT_VERSION;
+            }
+            rewrite(log, &dir, &plan, &leftovers, &key)
+        }
         None => remove_leftovers(log, &dir, &leftovers),
     };
     lock().compacting = false;

@@ -8,14 +8,20 @@ use super::record::ChecksumKey;
 
 /// The file naming the directory's format.
 pub const FORMAT_FILE: &str = "FORMAT";
-/// The format version this code writes (and the newest it reads). Version 2 added
-/// numbered segments, compaction's base records and keyed checksums (the key on the
-/// `FORMAT` file's third line); a version-1 directory (one segment, no base record, plain
-/// checksums) is a valid version-2 one without a key and is read as such. Version 3 added
-/// merge records (the output of a compaction of sealed segments that are not the oldest,
-/// a record kind code reading version 2 does not know); a version-2 directory is a valid
-/// version-3 one.
+/// The newest format version this code reads and writes. Version 2 added numbered
+/// segments, compaction's base records and keyed checksums (the key on the `FORMAT` file's
+/// third line); a version-1 directory (one segment, no base record, plain checksums) is a
+/// valid version-2 one without a key and is read as such. Version 3 added merge records
+/// (the output of a compaction of sealed segments that are not the oldest, a record kind
+/// code reading version 2 does not know); a version-2 directory is a valid version-3 one.
+///
+/// A store says the oldest version that reads it: it stays at version 2 (readable by code
+/// that reads only version 2, so a node can go back to such a release) until its first
+/// merge record is about to be written, when its `FORMAT` file is moved to version 3.
 pub const FORMAT_VERSION: u32 = 3;
+
+/// The version of a store without merge records.
+pub(crate) const WITHOUT_MERGES: u32 = 2;
 const HEADER: &str = "accounts-db-lite durable store\n";
 
 /// What a directory's `FORMAT` file says.
@@ -100,9 +106,13 @@ pub(crate) fn new_checksum_key(dir: &Path) -> [u8; 32] {
     *hasher.finalize().as_bytes()
 }
 
-/// Writes the `FORMAT` file through a temporary file renamed into place, so a crash
-/// leaves either no `FORMAT` (a new directory) or a whole one.
-pub(crate) fn write(dir: &Path, checksum_key: &ChecksumKey) -> Result<(), DurableError> {
+/// Writes the `FORMAT` file, saying `version`, through a temporary file renamed into place,
+/// so a crash leaves either no `FORMAT` (a new directory) or a whole one.
+pub(crate) fn write(
+    dir: &Path,
+    checksum_key: &ChecksumKey,
+    version: u32,
+) -> Result<(), DurableError> {
     let path = dir.join(FORMAT_FILE);
     let temporary = dir.join("FORMAT.partial");
     let io = |operation, path: &Path| {
@@ -117,7 +127,7 @@ pub(crate) fn write(dir: &Path, checksum_key: &ChecksumKey) -> Result<(), Durabl
     {
         use std::io::Write as _;
         let mut file = std::fs::File::create(&temporary).map_err(io("write", &temporary))?;
-        let mut text = format!("{HEADER}version {FORMAT_VERSION}\n");
+        let mut text = format!("{HEADER}version {version}\n");
         if let Some(key) = checksum_key {
             text.push_str("checksum-key ");
             for byte in key {

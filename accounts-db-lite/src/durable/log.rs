@@ -146,6 +146,8 @@ pub struct DurableLog {
     _lock: File,
     /// The key of this store's checksums.
     pub(super) checksum_key: ChecksumKey,
+    /// The version its `FORMAT` file says.
+    pub(super) format_version: u32,
 }
 
 impl DurableLog {
@@ -247,10 +249,14 @@ impl DurableLog {
         // The segments' directory entries (a creation, removals) must be durable before
         // anything committed counts on them; cheap, so done on every open.
         segments::sync_dir(dir)?;
-        if format.is_none_or(|format| format.version < format::FORMAT_VERSION) {
+        let format_version = format.map_or(format::WITHOUT_MERGES, |format| {
+            format.version.max(format::WITHOUT_MERGES)
+        });
+        if format.is_none_or(|format| format.version < format_version) {
             // Last for a new store: a directory with a FORMAT file always has its log.
-            // An older store is upgraded before this code may write what it cannot read.
-            format::write(dir, &checksum_key)?;
+            // A version-1 store is upgraded before this code may write what it cannot
+            // read. (Version 3 waits for the first merge record: see `FORMAT_VERSION`.)
+            format::write(dir, &checksum_key, format_version)?;
         }
         let scan = scan(dir, &live, options, &checksum_key)?;
         if let Some(offset) = scan.truncated_corruption
@@ -339,6 +345,7 @@ impl DurableLog {
                 compacting: false,
                 _lock: lock,
                 checksum_key,
+                format_version,
             },
             Recovered {
                 accounts,

@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! ```text
-//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 3\nchecksum-key <hex>\n"
+//! DIR/FORMAT                 "accounts-db-lite durable store\nversion 2\nchecksum-key <hex>\n"
 //! DIR/LOCK                   held locked by the process that has the store open
 //! DIR/segment-000000.log     sealed segments: records, each segment ending with a commit
 //! DIR/segment-000001.log
@@ -17,7 +17,9 @@
 //! record carries the key, the slot that wrote it, lamports, owner, the executable flag
 //! and the data; a commit record carries a slot and the state hash after it; a base or a
 //! merge record (only ever the first record of a segment written by compaction) names the
-//! first segment that segment replaces.
+//! first segment that segment replaces. A store says format version 2 until a compaction
+//! is about to write its first merge record, and version 3 from then on (see
+//! [`FORMAT_VERSION`]).
 //!
 //! # Commit protocol
 //! A slot's account records are written, then made durable (`fsync`), then the slot's
