@@ -191,10 +191,18 @@ impl AccountsDb {
     /// (or, for a failure to remove replaced files, compacted, with the files removed at
     /// the next open).
     pub fn compact(&self) -> Result<Option<CompactionReport>, DurableError> {
-        match &self.durable {
-            Some(durable) => crate::durable::compact(&durable.log),
-            None => Ok(None),
+        let Some(durable) = &self.durable else {
+            return Ok(None);
+        };
+        let report = crate::durable::compact(&durable.log);
+        // Commits made meanwhile did not wake the background thread (a compaction was
+        // running): if they left work, hand it over now.
+        if durable.lock().wants_compaction()
+            && let Some(compactor) = &durable.compactor
+        {
+            compactor.wake();
         }
+        report
     }
 
     /// The durable backend's segments (`None` for an in-memory store).

@@ -553,11 +553,15 @@ impl BackgroundCompactor {
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .wants_compaction();
-                        let store_dropped = matches!(
-                            woken.try_recv(),
-                            Err(std::sync::mpsc::TryRecvError::Disconnected)
-                        );
-                        if !wants_more || store_dropped {
+                        // A wake-up that came meanwhile is work too: a commit may have made a
+                        // run worth it after the check above.
+                        let woken_meanwhile = match woken.try_recv() {
+                            Ok(()) => true,
+                            Err(std::sync::mpsc::TryRecvError::Empty) => false,
+                            // The store was dropped.
+                            Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                        };
+                        if !wants_more && !woken_meanwhile {
                             break;
                         }
                     }
