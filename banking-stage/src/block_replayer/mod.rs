@@ -506,9 +506,9 @@ pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
 
 /// Whether `available_parallelism(transactions) >= min`, deciding as soon as the rest of
 /// the block cannot change the answer (each transaction lengthens the longest chain by one
-/// link at most): a block without conflicts is settled after about `1 / min` of it, a
-/// single chain once it is longer than `len / min` links. This runs before every parallel
-/// block, on the calling thread, ahead of its first task.
+/// link at most): a block without conflicts is settled after `1 - 1 / min` of it (a third,
+/// for 1.5), a single chain once it is longer than `len / min` links (two thirds). This
+/// runs before every block, on the calling thread, ahead of its first task.
 fn has_parallelism(transactions: &[BufferedTransaction], min: f64) -> bool {
     // The longest chain the block may have and still offer `min` transactions per link.
     let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
