@@ -23,7 +23,8 @@
 //!
 //! # Protocol
 //! 1. Under the log's lock, briefly: pick the run `s0 < … < sk` (the active segment is
-//!    never in it) and mark a compaction as running.
+//!    never in it) and mark a compaction as running. For a merge in a store still at
+//!    format version 2, move its `FORMAT` file to version 3 first, durably.
 //! 2. Without the lock: read them, keep each account's last record among them.
 //! 3. Under the lock, in chunks: keep a record only if the log's index still names its
 //!    segment as holding the account's latest record, and not a deletion all of whose
@@ -34,7 +35,10 @@
 //!    of `sk` (its slot and state hash);
 //!    fsync it; rename it over `segment-sk.log`; fsync the directory; remove the files
 //!    earlier compactions left behind, then `s0 … s(k-1)`; fsync the directory.
-//! 5. Under the lock: the index and the counts follow.
+//! 5. Under the lock: the segment list and counts follow, and the accounts whose latest
+//!    record was in the run point at the output; then, a chunk at a time, the other
+//!    accounts of the run lose its records from their counts (a count too high meanwhile
+//!    only keeps a deletion longer).
 //!
 //! # Why a crash loses nothing
 //! Until the rename, the old segments are intact and an unfinished `.compacting` file is
@@ -46,12 +50,12 @@
 //! whose run starts at an earlier merge's output names what that one replaced, and the
 //! files earlier compactions left behind are removed before the run's own), so recovery
 //! never reads one, which matters: it may hold an account whose deletion was dropped.
-//! Commits go on during a compaction
-//! (they append to the active segment, numbered above `sk`); a record a commit supersedes
-//! after step 3 is kept, which costs bytes, not correctness.
+//! Commits go on during a compaction (they append to the active segment, numbered above
+//! `sk`); a record a commit supersedes after step 3 is kept, which costs bytes, not
+//! correctness.
 //!
 //! Loads never touch the files (the store serves them from memory), and commits wait for
-//! the lock only during steps 1, 3 (per chunk) and 5.
+//! the lock only during steps 1, 3 (per chunk) and 5 (per chunk after the switch).
 
 use std::io::{Read, Write};
 use std::sync::Mutex;
