@@ -39,24 +39,7 @@ fn a_failure_at_any_point_loses_nothing_committed() {
             std::fs::remove_dir_all(&dir).unwrap();
             // The first merge moves the store to format version 3 first: failing there,
             // the merge fails and nothing changes; retried, it goes through.
-            let dir = directory(&format!("fp-merge-format-{failpoint}"));
-            let options = OpenOptions {
-                background_compaction: false,
-                ..small_segments()
-            };
-            let slots = dense_then_sparse(12, 40);
-            let store = open_with(&dir, options);
-            commit_all(&store, &slots);
-            durable::arm(failpoint);
-            assert!(store.compact().is_err(), "{failpoint}");
-            durable::disarm_all();
-            drop(store);
-            let store = open_with(&dir, options);
-            assert_matches_reference(&store, &slots);
-            store.compact().unwrap().expect("the merge, retried");
-            drop(store);
-            assert_matches_reference(&open_with(&dir, options), &slots);
-            std::fs::remove_dir_all(&dir).unwrap();
+            merge_fails_at(failpoint, true);
             reached += 1;
             continue;
         }
@@ -127,8 +110,19 @@ fn compaction_fails_at(failpoint: &'static str) {
     assert_same(&open(&dir), 25);
     std::fs::remove_dir_all(&dir).unwrap();
 
-    // A merge (the sparse segments after dense ones, one of whose accounts the merged
-    // segments delete) that fails, then a crash; then the run goes on and merges.
+    // (Nothing to do on the retry if the failure came after the rename: the merge had
+    // happened.)
+    merge_fails_at(failpoint, false);
+}
+
+/// A merge (the sparse segments after dense ones, one of whose accounts the merged
+/// segments delete) that fails at `failpoint`, then a crash: the reopened store is the
+/// same, and the merge retried succeeds (and, if `retry_merges`, still had work to do).
+fn merge_fails_at(failpoint: &'static str, retry_merges: bool) {
+    let options = OpenOptions {
+        background_compaction: false,
+        ..small_segments()
+    };
     let dir = directory(&format!("fp-merge-{failpoint}"));
     let slots = dense_then_sparse(12, 40);
     let store = open_with(&dir, options);
@@ -139,8 +133,10 @@ fn compaction_fails_at(failpoint: &'static str) {
     drop(store);
     let store = open_with(&dir, options);
     assert_matches_reference(&store, &slots);
-    // (Nothing to do if the failure came after the rename: the merge had happened.)
-    store.compact().unwrap();
+    let retried = store.compact().unwrap();
+    if retry_merges {
+        retried.expect("the merge, retried");
+    }
     assert_matches_reference(&store, &slots);
     drop(store);
     assert_matches_reference(&open_with(&dir, options), &slots);

@@ -134,11 +134,7 @@ fn compaction(c: &mut Criterion) {
     let mut churn = |store: &AccountsDb| {
         for _ in 0..SLOTS {
             slot += 1;
-            let start = (slot * PER_SLOT) % (LIVE - PER_SLOT);
-            store
-                .store(slot, &accounts(start..start + PER_SLOT, slot))
-                .expect("slots ascend");
-            store.commit_slot(slot).expect("the disk takes it");
+            overwrite_slot(store, slot, PER_SLOT, LIVE);
         }
     };
     let mut group = c.benchmark_group("compaction");
@@ -177,6 +173,16 @@ fn compaction(c: &mut Criterion) {
     compaction_copy(options);
 }
 
+/// Commits `slot`: `count` accounts overwritten, a window of the first `keys` that moves
+/// with the slot.
+fn overwrite_slot(store: &AccountsDb, slot: u64, count: u64, keys: u64) {
+    let first = (slot * count) % (keys - count);
+    store
+        .store(slot, &accounts(first..first + count, slot))
+        .expect("slots ascend");
+    store.commit_slot(slot).expect("the disk takes it");
+}
+
 /// What compaction reads and writes (bytes, not time: printed, not a criterion
 /// measurement) over six rounds of 200 slots of 500 overwrites, each round followed by
 /// compacting until nothing is worth it: `churn-all` overwrites each of 100,000 accounts
@@ -196,11 +202,7 @@ fn compaction_copy(options: OpenOptions) {
         for _round in 0..6 {
             for _ in 0..200 {
                 slot += 1;
-                let first = (slot * 500) % (hot - 500);
-                store
-                    .store(slot, &accounts(first..first + 500, slot))
-                    .expect("slots ascend");
-                store.commit_slot(slot).expect("the disk takes it");
+                overwrite_slot(&store, slot, 500, hot);
             }
             while let Some(report) = store.compact().expect("compacts") {
                 read += report.bytes_before;
