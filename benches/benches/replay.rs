@@ -102,7 +102,7 @@ fn replay(c: &mut Criterion) {
 /// 10,000-transaction block's tasks (their real account sets) all scheduled into a FIFO
 /// state machine on one thread (those behind a hot account wait), then every handed-out
 /// task descheduled at once, which hands out the next. Task creation is timed
-/// too (it runs on the replayer's calling thread); execution and channels are not.
+/// too (the replayer's scheduler thread creates its tasks); execution and channels are not.
 fn scheduler_per_task(c: &mut Criterion) {
     use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
 
@@ -170,13 +170,13 @@ fn scheduler_per_task(c: &mut Criterion) {
 
 /// The replay scheduler's cost per task (schedule, deschedule, drop) on a read-mostly block
 /// (each transaction writes its own accounts and reads four of 16 shared ones and the
-/// program), measured on the scheduler thread only, in two settings that differ in one
-/// thing: whether the thread creating the tasks (the replayer's calling thread) is still
-/// running beside it. A created task holds a reference to each of its accounts' usage
-/// queues, so the creator writes the reference counts of the shared queues while the
+/// program), measured on the scheduler thread only, in three settings. A created task
+/// holds a reference to each of its accounts' usage queues, so a thread creating tasks
+/// beside the scheduler writes the reference counts of the shared queues while the
 /// scheduler writes their state: the same cache lines. `creator_done_first` creates every
-/// task before the scheduler starts; `creator_concurrent` sends each as it is created, as
-/// the replayer does. The ratio of the two is the cost of that sharing on this machine.
+/// task before the scheduler starts; `creator_concurrent` sends each from another thread
+/// as it is created (the replayer's earlier design); `scheduler_creates` creates them on
+/// the scheduler thread, creation included in its time (the replayer's design now).
 fn scheduler_beside_creator(c: &mut Criterion) {
     use std::time::Instant;
     use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
@@ -275,8 +275,9 @@ fn scheduler_beside_creator(c: &mut Criterion) {
             busy
         });
     });
-    // The scheduler thread creating its own tasks: creation, schedule, deschedule and drop,
-    // all on one thread (what moving task creation onto the scheduler thread would cost it).
+    // The scheduler thread creating its own tasks, as the replayer's does: creation (each
+    // account resolved through a plain map only this thread touches), schedule,
+    // deschedule and drop, all on one thread.
     group.bench_function("read_mostly_busy_scheduler_creates", |b| {
         b.iter_custom(|iterations| {
             std::thread::scope(|scope| {
@@ -292,12 +293,29 @@ fn scheduler_beside_creator(c: &mut Criterion) {
                         };
                         let start = Instant::now();
                         for _ in 0..iterations {
-                            create_all(&mut |task| {
-                                let task = machine
-                                    .schedule_task(task)
-                                    .expect("invariant: read-mostly tasks conflict with none in flight");
+                            let mut cache: ahash::AHashMap<sdk_lite::Pubkey, UsageQueue<usize>> =
+                                ahash::AHashMap::default();
+                            for (index, transaction) in transactions.iter().enumerate() {
+                                let task = SchedulingStateMachine::create_task(
+                                    index,
+                                    index as u128,
+                                    transaction.lock_requests().map(|(key, writable)| {
+                                        (*key, RequestedUsage::from_writable(writable))
+                                    }),
+                                    &mut |key| {
+                                        cache
+                                            .entry(key)
+                                            .or_insert_with(|| {
+                                                UsageQueue::new(Capability::FifoQueueing)
+                                            })
+                                            .clone()
+                                    },
+                                );
+                                let task = machine.schedule_task(task).expect(
+                                    "invariant: read-mostly tasks conflict with none in flight",
+                                );
                                 machine.deschedule_task(&task);
-                            });
+                            }
                         }
                         start.elapsed()
                     })

@@ -13,10 +13,8 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use ahash::AHashSet;
-use dashmap::DashMap;
-use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
+use sdk_lite::{SanitizedTransaction, TransactionError};
 use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
-use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
 
 use crate::bank::Bank;
 use crate::block::Block;
@@ -122,7 +120,7 @@ impl ReplayMetrics {
     }
 }
 
-/// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`].
+/// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`](unified_scheduler_logic::SchedulingStateMachine).
 ///
 /// A block whose longest conflict chain leaves less than [`MIN_PARALLELISM`] transactions
 /// per link (a single chain), and every block when there is one worker, is instead replayed
@@ -130,34 +128,40 @@ impl ReplayMetrics {
 /// transaction from thread to thread.
 ///
 /// Per block: the calling thread checks what can be checked before anything runs (the
-/// parent hash, no signature twice, every transaction's age and status-cache check), then
-/// creates a task per transaction (resolving each account to its usage queue through a
-/// shared [`DashMap`], off the scheduler thread) and streams them to the scheduler thread.
-/// That thread owns the state machine: tasks that hold all their accounts go to the
-/// workers in handoffs of a share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where
-/// threads spin, about 12 µs of what tasks have cost so far); a task that had to wait for an
-/// account, a link of a conflict chain, goes ahead of the others on an urgent lane where
-/// threads have cores of their own. A worker runs a handoff's tasks against the bank as one
-/// batch (they were runnable together, so none conflicts with another: load, execute,
-/// commit) and sends them back; the scheduler deschedules them, which hands their accounts
-/// to the next tasks in block order. The state machine's FIFO order per account makes the
-/// result equal to running the block in order.
+/// parent hash, no signature twice, every transaction's age and status-cache check) and
+/// hands the block's transactions to the scheduler thread. That thread owns the state
+/// machine and the usage-queue cache: it creates a task per transaction (resolving each
+/// account to its usage queue), a bite at a time between looks at the workers' answers.
+/// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
+/// (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads spin, about 12 µs of what tasks
+/// have cost so far); a task that had to wait for an account, a link of a conflict chain,
+/// goes ahead of the others on an urgent lane where threads have cores of their own. A
+/// worker runs a handoff's tasks against the bank as one batch (they were runnable
+/// together, so none conflicts with another: load, execute, commit) and sends them back;
+/// the scheduler deschedules them, which hands their accounts to the next tasks in block
+/// order. The state machine's FIFO order per account makes the result equal to running
+/// the block in order.
+///
+/// Tasks are created on the scheduler thread, not beside it: a task holds a reference to
+/// each of its accounts' queues, so a creating thread of its own would write the
+/// reference counts of busy accounts' queues while the scheduler writes their state, the
+/// same cache lines, and it would be one more busy thread. On two cores the scheduler
+/// thread costs less per task creating its own (`replay_scheduler` bench, in
+/// `docs/PERFORMANCE.md`).
 ///
 /// The scheduler thread and the workers start with the first block replayed in parallel
 /// and stop when the replayer is dropped. They wait for work with a
 /// [`SpinWait`](crate::SpinWait): polling for up to 50 µs where the machine has a core for
-/// each busy thread (the workers, the scheduler, the thread creating tasks), sleeping at
-/// once otherwise.
+/// each busy thread (the workers and the scheduler), sleeping at once otherwise.
 ///
 /// The usage-queue cache is reused across blocks (an account's queue is created once) and
-/// cleared between blocks when it holds more than [`MAX_CACHED_USAGE_QUEUES`]. Replay
-/// takes `&mut self`: one block at a time, which is what makes sharing the cache's queues
-/// with the scheduler thread's state machine sound.
+/// cleared between blocks when it holds more than [`MAX_CACHED_USAGE_QUEUES`]. Only the
+/// scheduler thread touches it, which is what makes sharing its queues with that thread's
+/// state machine sound.
 #[derive(Debug)]
 pub struct BlockReplayer {
     num_workers: usize,
     programs: Arc<ProgramRegistry>,
-    usage_queues: DashMap<Pubkey, UsageQueue<ReplayTask>, ahash::RandomState>,
     /// The scheduler thread and the workers, from the first parallel block on.
     pool: Option<ReplayPool>,
     /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
@@ -172,7 +176,6 @@ impl BlockReplayer {
         Self {
             num_workers: num_workers.clamp(1, MAX_WORKERS),
             programs,
-            usage_queues: DashMap::default(),
             pool: None,
             wait: None,
             last_scheduler_busy: Duration::ZERO,
@@ -193,18 +196,23 @@ impl BlockReplayer {
         self.num_workers
     }
 
-    /// Usage queues in the cache.
+    /// Usage queues in the scheduler thread's cache (0 before the first block replayed in
+    /// parallel). Asks that thread, between blocks.
     pub fn cached_usage_queues(&self) -> usize {
-        self.usage_queues.len()
+        self.cache_report().cached
     }
 
-    /// Cached usage queues that something besides the cache still refers to (a task, a
-    /// state machine). Between blocks this is 0: every task was descheduled and dropped.
+    /// Cached usage queues that something besides the cache still refers to (a task).
+    /// Between blocks this is 0: every task was descheduled and dropped.
     pub fn usage_queues_in_use(&self) -> usize {
-        self.usage_queues
-            .iter()
-            .filter(|entry| entry.value().handle_count() > 1)
-            .count()
+        self.cache_report().in_use
+    }
+
+    fn cache_report(&self) -> pool::CacheReport {
+        self.pool
+            .as_ref()
+            .and_then(ReplayPool::inspect_cache)
+            .unwrap_or_default()
     }
 
     /// Replays `blocks` in order from the frozen bank `parent`; returns the last bank and
@@ -244,15 +252,12 @@ impl BlockReplayer {
         parent: &Arc<Bank>,
         block: &Block,
     ) -> Result<(Arc<Bank>, ReplayMetrics), ReplayError> {
-        let transactions: Vec<BufferedTransaction> = block
+        let transactions: Arc<[BufferedTransaction]> = block
             .entries
             .iter()
             .flat_map(|entry| entry.transactions.iter().cloned())
             .collect();
         let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
-        if self.usage_queues.len() > MAX_CACHED_USAGE_QUEUES {
-            self.usage_queues.clear();
-        }
         let start = Instant::now();
         let in_order = self.num_workers == 1 || !has_parallelism(&transactions, MIN_PARALLELISM);
         self.last_scheduler_busy = Duration::ZERO;
@@ -401,7 +406,7 @@ impl BlockReplayer {
     fn execute(
         &mut self,
         bank: &Arc<Bank>,
-        transactions: &[BufferedTransaction],
+        transactions: &Arc<[BufferedTransaction]>,
         start: Instant,
     ) -> BlockOutcome {
         if transactions.is_empty() {
@@ -409,10 +414,10 @@ impl BlockReplayer {
         }
         let num_workers = self.num_workers;
         let programs = &self.programs;
-        // Busy at once: the workers, the scheduler, and this thread creating tasks.
+        // Busy at once: the workers and the scheduler (this thread waits for the outcome).
         let wait = self
             .wait
-            .unwrap_or_else(|| SpinWait::for_threads(num_workers + 2));
+            .unwrap_or_else(|| SpinWait::for_threads(num_workers + 1));
         let pool = self
             .pool
             .get_or_insert_with(|| ReplayPool::start(num_workers, programs, wait));
@@ -422,46 +427,7 @@ impl BlockReplayer {
             start,
             scheduler_busy_ns: std::sync::atomic::AtomicU64::new(0),
         });
-        let (task_sender, outcome) = pool.begin(Arc::clone(&context));
-        // Task creation, off the scheduler thread: the usage-queue lookups happen here.
-        let usage_queues = &self.usage_queues;
-        let mut loader = |key: Pubkey| {
-            // A read-locked shard first: most accounts were seen before (and the program
-            // ids every transaction names would otherwise serialize here).
-            if let Some(queue) = usage_queues.get(&key) {
-                return queue.clone();
-            }
-            usage_queues
-                .entry(key)
-                .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
-                .clone()
-        };
-        let created = catch_unwind(AssertUnwindSafe(|| {
-            for (index, transaction) in transactions.iter().enumerate() {
-                let requests = transaction
-                    .lock_requests()
-                    .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable)));
-                let task = SchedulingStateMachine::create_task(
-                    ReplayTask {
-                        index,
-                        transaction: Arc::clone(transaction),
-                    },
-                    index as u128,
-                    requests,
-                    &mut loader,
-                );
-                if task_sender.send(task).is_err() {
-                    break;
-                }
-            }
-        }));
-        drop(task_sender);
-        if let Err(panic) = created {
-            // The tasks sent so far still run: wait for them, so that nothing of this
-            // block is still committing when the caller goes on (with another block).
-            let _ = outcome.recv();
-            std::panic::resume_unwind(panic);
-        }
+        let outcome = pool.begin(Arc::clone(&context), Arc::clone(transactions));
         match outcome.recv() {
             Ok(outcome) => {
                 self.last_scheduler_busy = Duration::from_nanos(
@@ -477,11 +443,9 @@ impl BlockReplayer {
                     .pool
                     .take()
                     .expect("invariant: the pool that took the block is still here");
-                let panic = pool.into_panic();
-                // Its block's tasks may still hold (and wait in) cached usage queues: a
-                // later block starts from fresh queues.
-                self.usage_queues.clear();
-                std::panic::resume_unwind(panic)
+                // Its usage-queue cache went with it: a later block starts a new scheduler
+                // thread with fresh queues.
+                std::panic::resume_unwind(pool.into_panic())
             }
         }
     }

@@ -1,7 +1,8 @@
-//! The replayer's threads: a scheduler thread that owns the FIFO state machine, and `N`
-//! workers. They start with the first block the replayer runs in parallel and live until
-//! the replayer is dropped, so a block pays for no thread start (a node replays a block
-//! every 400 ms; starting 15 threads costs a fair share of a small block).
+//! The replayer's threads: a scheduler thread that owns the FIFO state machine and the
+//! usage-queue cache and creates each block's tasks, and `N` workers. They start with the
+//! first block the replayer runs in parallel and live until the replayer is dropped, so a
+//! block pays for no thread start (a node replays a block every 400 ms; starting 15 threads
+//! costs a fair share of a small block).
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -10,15 +11,20 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ahash::AHashMap;
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
+use sdk_lite::Pubkey;
 use svm_lite::ProgramRegistry;
-use unified_scheduler_logic::{Capability, SchedulingStateMachine, Task};
+use unified_scheduler_logic::{
+    Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
+};
 
 use super::worker::{BlockContext, Failure, TaskResult, panicked_handoff, run_handoff};
-use super::{ReplayTask, TransactionTiming};
+use super::{MAX_CACHED_USAGE_QUEUES, ReplayTask, TransactionTiming};
+use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
 
-/// New tasks the scheduler takes in at most between two looks at the workers' answers
+/// New tasks the scheduler creates at most between two looks at the workers' answers
 /// (each costs a fraction of a microsecond; workers finish a task every few microseconds).
 const NEW_TASKS_PER_TURN: usize = 32;
 
@@ -65,18 +71,41 @@ struct Lanes<T> {
     normal: T,
 }
 
-/// One block for the scheduler thread: its tasks arrive on `tasks` as they are created;
-/// the outcome goes back on `outcome`.
+/// One block for the scheduler thread: it creates a task per transaction, in block order,
+/// and sends the outcome back on `outcome`.
 struct BlockJob {
     context: Arc<BlockContext>,
-    tasks: Receiver<Task<ReplayTask>>,
+    transactions: Arc<[BufferedTransaction]>,
     outcome: Sender<BlockOutcome>,
 }
+
+/// What the scheduler thread is asked to do.
+enum Job {
+    /// Replay a block.
+    Block(BlockJob),
+    /// Report on the usage-queue cache (between blocks: jobs run one at a time).
+    Inspect(Sender<CacheReport>),
+}
+
+/// The usage-queue cache between two blocks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct CacheReport {
+    /// Usage queues cached.
+    pub(super) cached: usize,
+    /// Cached queues that something besides the cache still refers to (a task); 0
+    /// between blocks, when every task was descheduled and dropped.
+    pub(super) in_use: usize,
+}
+
+/// The scheduler thread's usage queues, one per account seen, kept across blocks (an
+/// account's queue is created once), emptied between blocks once it holds more than
+/// [`MAX_CACHED_USAGE_QUEUES`]. A plain map: only the scheduler thread touches it.
+type UsageQueueCache = AHashMap<Pubkey, UsageQueue<ReplayTask>>;
 
 /// The scheduler thread and the workers.
 #[derive(Debug)]
 pub(super) struct ReplayPool {
-    jobs: Option<Sender<BlockJob>>,
+    jobs: Option<Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -94,7 +123,7 @@ impl ReplayPool {
         programs: &Arc<ProgramRegistry>,
         wait: SpinWait,
     ) -> Self {
-        let (jobs, job_receiver) = unbounded::<BlockJob>();
+        let (jobs, job_receiver) = unbounded::<Job>();
         let (urgent, urgent_receiver) = unbounded::<Handoff>();
         let (normal, normal_receiver) = unbounded::<Handoff>();
         let runnable = Lanes { urgent, normal };
@@ -134,25 +163,33 @@ impl ReplayPool {
         }
     }
 
-    /// Starts a block: returns where to send its tasks (in block order; dropping the
-    /// sender says there are no more) and where its outcome will come.
+    /// Starts a block of `transactions` (in block order): returns where its outcome will
+    /// come.
     pub(super) fn begin(
         &self,
         context: Arc<BlockContext>,
-    ) -> (Sender<Task<ReplayTask>>, Receiver<BlockOutcome>) {
-        let (task_sender, tasks) = unbounded();
+        transactions: Arc<[BufferedTransaction]>,
+    ) -> Receiver<BlockOutcome> {
         let (outcome, outcome_receiver) = bounded(1);
         let job = BlockJob {
             context,
-            tasks,
+            transactions,
             outcome,
         };
         // A scheduler that died leaves the job unanswered: the caller sees the outcome
         // channel close and asks for the panic (`into_panic`).
         if let Some(jobs) = &self.jobs {
-            let _ = jobs.send(job);
+            let _ = jobs.send(Job::Block(job));
         }
-        (task_sender, outcome_receiver)
+        outcome_receiver
+    }
+
+    /// The usage-queue cache, as the scheduler thread sees it between blocks; `None` if
+    /// that thread died.
+    pub(super) fn inspect_cache(&self) -> Option<CacheReport> {
+        let (report, report_receiver) = bounded(1);
+        self.jobs.as_ref()?.send(Job::Inspect(report)).ok()?;
+        report_receiver.recv().ok()
     }
 
     /// Stops the threads and returns the panic that stopped one of them (for a block
@@ -312,21 +349,19 @@ impl ReadyTasks {
     }
 }
 
-/// The scheduler thread: one state machine for its whole life, one block at a time.
+/// The scheduler thread: one state machine and one usage-queue cache for its whole life,
+/// one block at a time.
 fn run_scheduler(
     num_workers: usize,
-    jobs: &Receiver<BlockJob>,
+    jobs: &Receiver<Job>,
     runnable: &Lanes<Sender<Handoff>>,
     done: &Receiver<Answers>,
     wait: SpinWait,
 ) {
-    // SAFETY: this thread was started for one `BlockReplayer` and creates no other state
-    // machine for `ReplayTask`, for its whole life. The usage queues its tasks hold come
-    // from that replayer's cache, which the replayer (whose `replay` takes `&mut self`)
-    // lends to one block at a time, and every block's tasks reach only this machine; each
-    // block's tasks are all descheduled before its outcome is sent, so no queue is in use
-    // between blocks. (If this thread dies mid-block, the replayer joins it and empties
-    // its cache before it starts another scheduler thread.)
+    // SAFETY: this thread creates no other state machine for `ReplayTask`, for its whole
+    // life, and every usage queue its tasks hold comes from `cache` below: created on this
+    // thread, kept only here, and reached by this thread's tasks only (workers carry
+    // tasks, never touch their queues). So no other machine's token ever meets them.
     let mut machine = unsafe {
         SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
             Capability::FifoQueueing,
@@ -344,36 +379,86 @@ fn run_scheduler(
         },
         mean_task_ns: 0.0,
     };
+    let mut cache = UsageQueueCache::default();
     for job in jobs {
-        let outcome = schedule_block(&mut machine, &mut sizing, &job, runnable, done, wait);
-        machine.reinitialize();
-        // The caller may have unwound while creating tasks; nobody waits then.
-        let _ = job.outcome.send(outcome);
+        match job {
+            Job::Block(job) => {
+                if cache.len() > MAX_CACHED_USAGE_QUEUES {
+                    cache.clear();
+                }
+                let outcome = schedule_block(
+                    &mut machine,
+                    &mut cache,
+                    &mut sizing,
+                    &job,
+                    runnable,
+                    done,
+                    wait,
+                );
+                machine.reinitialize();
+                // The caller may have unwound meanwhile; nobody waits then.
+                let _ = job.outcome.send(outcome);
+            }
+            Job::Inspect(report) => {
+                let _ = report.send(CacheReport {
+                    cached: cache.len(),
+                    in_use: cache
+                        .values()
+                        .filter(|queue| queue.handle_count() > 1)
+                        .count(),
+                });
+            }
+        }
     }
 }
 
-/// One block: feeds the state machine tasks as they are created, sends runnable ones to the
-/// workers, and deschedules finished ones. Returns the timings in block order, or the
-/// first failure in block order.
-///
-/// It runs until the task channel is closed and every task it received is answered, so a
-/// panic on the thread creating tasks cannot leave it waiting.
+/// Creates the task of the block's `index`-th transaction, resolving its accounts to their
+/// queues in `cache` (creating the queues of accounts not seen before).
+fn create_task(
+    cache: &mut UsageQueueCache,
+    index: usize,
+    transaction: &BufferedTransaction,
+) -> Task<ReplayTask> {
+    let requests = transaction
+        .lock_requests()
+        .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable)));
+    SchedulingStateMachine::create_task(
+        ReplayTask {
+            index,
+            transaction: Arc::clone(transaction),
+        },
+        index as u128,
+        requests,
+        &mut |key| {
+            cache
+                .entry(key)
+                .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
+                .clone()
+        },
+    )
+}
+
+/// One block: creates its tasks (a bite at a time, between looks at the workers' answers)
+/// and feeds them to the state machine, sends runnable ones to the workers, and
+/// deschedules finished ones. Returns the timings in block order, or the first failure in
+/// block order.
 fn schedule_block(
     machine: &mut SchedulingStateMachine<ReplayTask>,
+    cache: &mut UsageQueueCache,
     sizing: &mut HandoffSizing,
     job: &BlockJob,
     runnable: &Lanes<Sender<Handoff>>,
     done: &Receiver<Answers>,
     wait: SpinWait,
 ) -> BlockOutcome {
-    let tasks = &job.tasks;
+    let transactions = &job.transactions;
     let began = Instant::now();
     let mut waited = Duration::ZERO;
-    let mut timings: Vec<Option<TransactionTiming>> = Vec::new();
+    let mut timings: Vec<Option<TransactionTiming>> = vec![None; transactions.len()];
     let mut first_failure: Option<(usize, Failure)> = None;
-    let mut received = 0;
+    // Tasks created (and scheduled) so far: the block's first `created` transactions.
+    let mut created = 0;
     let mut handled = 0;
-    let mut tasks_open = true;
     let mut ready = ReadyTasks::default();
     // A scheduler that sleeps between answers (threads share cores) wakes up too late for a
     // short queue: then every runnable task is sent at once, as it comes.
@@ -400,9 +485,6 @@ fn schedule_block(
             match result {
                 TaskResult::Ran(timing) => {
                     sizing.observe(timing.duration);
-                    if timings.len() <= index {
-                        timings.resize(index + 1, None);
-                    }
                     timings[index] = Some(timing);
                 }
                 TaskResult::Failed(error) => {
@@ -462,72 +544,41 @@ fn schedule_block(
             *in_flight += 1;
         }
     };
-    while tasks_open || handled < received {
-        // Take everything waiting without blocking: answers first (they unblock others),
-        // then new tasks (a bounded bite, so answers are not left waiting).
+    while created < transactions.len() || handled < created {
+        // Answers first (they unblock others), then a bite of new tasks (bounded, so
+        // answers are not left waiting).
         let mut progressed = false;
         for answers in done.try_iter() {
             finish(machine, sizing, answers, &mut handled, &mut in_flight);
             progressed = true;
         }
-        if tasks_open {
-            for _ in 0..NEW_TASKS_PER_TURN {
-                match tasks.try_recv() {
-                    Ok(task) => {
-                        progressed = true;
-                        received += 1;
-                        ready.fresh.extend(machine.schedule_task(task));
-                    }
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        tasks_open = false;
-                        break;
-                    }
-                }
-            }
+        let bite = transactions.len().min(created + NEW_TASKS_PER_TURN);
+        for (index, transaction) in transactions[created..bite].iter().enumerate() {
+            let task = create_task(cache, created + index, transaction);
+            ready.fresh.extend(machine.schedule_task(task));
+            progressed = true;
         }
+        created = bite;
         hand_out(machine, sizing, &mut ready, &mut in_flight);
-        if progressed || (!tasks_open && handled == received) {
+        if progressed || handled == created {
             continue;
         }
-        // Nothing waiting: poll a while where cores allow, then sleep until a worker
-        // answers or a task arrives.
+        // Every task created, some still out: poll a while where cores allow, then sleep
+        // until a worker answers.
         let wait_start = Instant::now();
-        if wait.poll_until(|| !done.is_empty() || (tasks_open && !tasks.is_empty())) {
-            waited += wait_start.elapsed();
-            continue;
-        }
-        if tasks_open {
-            crossbeam_channel::select! {
-                recv(done) -> answers => match answers {
-                    Ok(answers) => {
-                        waited += wait_start.elapsed();
-                        finish(machine, sizing, answers, &mut handled, &mut in_flight);
-                    }
-                    Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
-                },
-                recv(tasks) -> task => match task {
-                    Ok(task) => {
-                        waited += wait_start.elapsed();
-                        received += 1;
-                        ready.fresh.extend(machine.schedule_task(task));
-                    }
-                    Err(_) => {
-                        waited += wait_start.elapsed();
-                        tasks_open = false;
-                    }
-                },
-            }
+        let answers = if wait.poll_until(|| !done.is_empty()) {
+            done.try_recv().ok()
         } else {
-            match done.recv() {
-                Ok(answers) => {
-                    waited += wait_start.elapsed();
-                    finish(machine, sizing, answers, &mut handled, &mut in_flight);
-                }
-                Err(_) => panic!("invariant: the replay workers outlive the scheduler"),
-            }
+            Some(
+                done.recv()
+                    .expect("invariant: the replay workers outlive the scheduler"),
+            )
+        };
+        waited += wait_start.elapsed();
+        if let Some(answers) = answers {
+            finish(machine, sizing, answers, &mut handled, &mut in_flight);
+            hand_out(machine, sizing, &mut ready, &mut in_flight);
         }
-        hand_out(machine, sizing, &mut ready, &mut in_flight);
     }
     job.context.scheduler_busy_ns.store(
         u64::try_from(began.elapsed().saturating_sub(waited).as_nanos()).unwrap_or(u64::MAX),
@@ -540,7 +591,6 @@ fn schedule_block(
     if let Some(failure) = first_failure {
         return Err(failure);
     }
-    timings.resize(received, None);
     Ok(timings
         .into_iter()
         .map(|timing| timing.expect("invariant: every task ran when none failed"))

@@ -134,6 +134,43 @@ fn parallel_replay_reaches_the_leaders_hashes() {
     }
 }
 
+/// The distinct accounts `blocks`' transactions lock.
+fn locked_accounts(blocks: &[Block]) -> std::collections::HashSet<sdk_lite::Pubkey> {
+    blocks
+        .iter()
+        .flat_map(|block| &block.entries)
+        .flat_map(|entry| &entry.transactions)
+        .flat_map(|transaction| transaction.lock_requests().map(|(key, _)| *key))
+        .collect()
+}
+
+#[test]
+fn the_usage_queue_cache_holds_one_queue_per_account_seen_across_blocks() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let mut replayer = BlockReplayer::new(2, Arc::clone(&programs));
+    assert_eq!(
+        replayer.cached_usage_queues(),
+        0,
+        "no thread before a block"
+    );
+    let mut seen = std::collections::HashSet::new();
+    for seed in 0..2 {
+        let workload = workload(ConflictPattern::Uniform { accounts: 40 }, seed);
+        let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+        let (_, metrics) = replayer.replay_chain(genesis(&workload), &blocks).unwrap();
+        let parallel: Vec<Block> = blocks
+            .iter()
+            .zip(&metrics)
+            .filter(|(_, metrics)| !metrics.in_order)
+            .map(|(block, _)| block.clone())
+            .collect();
+        assert!(!parallel.is_empty(), "some block ran in parallel");
+        seen.extend(locked_accounts(&parallel));
+        assert_eq!(replayer.cached_usage_queues(), seen.len());
+        assert_eq!(replayer.usage_queues_in_use(), 0);
+    }
+}
+
 #[test]
 fn a_replayer_reused_across_chains_stays_correct() {
     let programs = Arc::new(ProgramRegistry::with_builtins());
