@@ -9,9 +9,12 @@
 //! prints the ratios. [`accounts_db_cases`] are the inputs of the `accounts_db` bench
 //! (`accounts-db-lite`), which has no Agave counterpart in `agave-compare` yet.
 //! [`conflict_free_batches`] is the baseline the `compare` program (`cargo run --release
-//! -p benches --bin compare`) runs beside this project's replayer and pipeline.
+//! -p benches --bin compare`) runs beside this project's replayer and pipeline, on the
+//! blocks of [`compare_blocks`]; `replay_once` replays one of those blocks with one system,
+//! for a profiler (`valgrind --tool=callgrind`).
 
 pub mod accounts_db_cases;
+pub mod compare_blocks;
 pub mod conflict_free_batches;
 pub mod lock_cases;
 pub mod paired_timing;

@@ -2,10 +2,13 @@
 //! machine, to exactly the state a sequential replay reaches.
 //!
 //! `mod.rs` holds the replayer and its in-order path; `pool.rs` the scheduler thread and
-//! the workers (kept across blocks); `worker.rs` what a worker does with a handoff.
+//! the workers (kept across blocks); `worker.rs` what a worker does with a handoff;
+//! `written_filter.rs` which accounts a block may write (reads of the others are not
+//! scheduled).
 
 mod pool;
 mod worker;
+mod written_filter;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -132,6 +135,10 @@ impl ReplayMetrics {
 /// hands the block's transactions to the scheduler thread. That thread owns the state
 /// machine and the usage-queue cache: it creates a task per transaction (resolving each
 /// account to its usage queue), a bite at a time between looks at the workers' answers.
+/// A read of an account that no transaction of the block writes (a program, a shared
+/// configuration account) orders nothing, so it is left out of the task: a filter of the
+/// block's writable accounts, built before its first task, tells them apart (see
+/// `written_filter.rs`; it may keep such a read, never drops a needed one).
 /// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
 /// (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads spin, about 12 µs of what tasks
 /// have cost so far); a task that had to wait for an account, a link of a conflict chain,

@@ -20,6 +20,7 @@ use unified_scheduler_logic::{
 };
 
 use super::worker::{BlockContext, Failure, TaskResult, panicked_handoff, run_handoff};
+use super::written_filter::WrittenFilter;
 use super::{MAX_CACHED_USAGE_QUEUES, ReplayTask, TransactionTiming};
 use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
@@ -380,15 +381,21 @@ fn run_scheduler(
         mean_task_ns: 0.0,
     };
     let mut cache = UsageQueueCache::default();
+    let mut written = WrittenFilter::default();
     for job in jobs {
         match job {
             Job::Block(job) => {
                 if cache.len() > MAX_CACHED_USAGE_QUEUES {
                     cache.clear();
                 }
+                written.rebuild(&job.transactions);
                 let outcome = schedule_block(
                     &mut machine,
-                    &mut cache,
+                    &mut BlockTasks {
+                        cache: &mut cache,
+                        written: &written,
+                        requests: Vec::new(),
+                    },
                     &mut sizing,
                     &job,
                     runnable,
@@ -412,30 +419,44 @@ fn run_scheduler(
     }
 }
 
-/// Creates the task of the block's `index`-th transaction, resolving its accounts to their
-/// queues in `cache` (creating the queues of accounts not seen before).
-fn create_task(
-    cache: &mut UsageQueueCache,
-    index: usize,
-    transaction: &BufferedTransaction,
-) -> Task<ReplayTask> {
-    let requests = transaction
-        .lock_requests()
-        .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable)));
-    SchedulingStateMachine::create_task(
-        ReplayTask {
-            index,
-            transaction: Arc::clone(transaction),
-        },
-        index as u128,
-        requests,
-        &mut |key| {
-            cache
-                .entry(key)
-                .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
-                .clone()
-        },
-    )
+/// What creating a block's tasks takes: the usage-queue cache and which accounts the block
+/// writes.
+struct BlockTasks<'a> {
+    cache: &'a mut UsageQueueCache,
+    written: &'a WrittenFilter,
+    /// The lock requests of the task being created, kept: a filtered iterator does not
+    /// know its length, and the task's lock contexts are allocated to the exact length.
+    requests: Vec<(Pubkey, RequestedUsage)>,
+}
+
+impl BlockTasks<'_> {
+    /// Creates the task of the block's `index`-th transaction, resolving its accounts to
+    /// their queues in the cache (creating the queues of accounts not seen before). A read
+    /// of an account no transaction of the block writes is left out: it orders nothing.
+    fn create(&mut self, index: usize, transaction: &BufferedTransaction) -> Task<ReplayTask> {
+        let written = self.written;
+        let cache = &mut *self.cache;
+        self.requests.extend(
+            transaction
+                .lock_requests()
+                .filter(|&(key, writable)| writable || written.may_be_written(key))
+                .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
+        );
+        SchedulingStateMachine::create_task(
+            ReplayTask {
+                index,
+                transaction: Arc::clone(transaction),
+            },
+            index as u128,
+            self.requests.drain(..),
+            &mut |key| {
+                cache
+                    .entry(key)
+                    .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
+                    .clone()
+            },
+        )
+    }
 }
 
 /// One block: creates its tasks (a bite at a time, between looks at the workers' answers)
@@ -444,7 +465,7 @@ fn create_task(
 /// block order.
 fn schedule_block(
     machine: &mut SchedulingStateMachine<ReplayTask>,
-    cache: &mut UsageQueueCache,
+    block_tasks: &mut BlockTasks<'_>,
     sizing: &mut HandoffSizing,
     job: &BlockJob,
     runnable: &Lanes<Sender<Handoff>>,
@@ -554,7 +575,7 @@ fn schedule_block(
         }
         let bite = transactions.len().min(created + NEW_TASKS_PER_TURN);
         for (index, transaction) in transactions[created..bite].iter().enumerate() {
-            let task = create_task(cache, created + index, transaction);
+            let task = block_tasks.create(created + index, transaction);
             ready.fresh.extend(machine.schedule_task(task));
             progressed = true;
         }
@@ -654,6 +675,54 @@ mod tests {
             let (bank, _) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
             assert_eq!(bank.hash(), Some(block.bank_hash));
         }
+    }
+
+    #[test]
+    fn reads_of_accounts_the_block_never_writes_are_not_scheduled() {
+        use crate::block_replayer::written_filter::tests::transaction;
+        // A fresh thread: the state machine takes the thread's scheduling token.
+        std::thread::spawn(|| {
+            // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
+            // only user of the usage queues of its tasks (from `cache`, below).
+            let mut machine = unsafe {
+                SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
+                    Capability::FifoQueueing,
+                    None,
+                )
+            };
+            let [hot, config] = [Pubkey::new_unique(), Pubkey::new_unique()];
+            // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes.
+            let block: Arc<[BufferedTransaction]> = Arc::from(vec![
+                transaction(Pubkey::new_unique(), &[hot], &[]),
+                transaction(Pubkey::new_unique(), &[], &[hot, config]),
+            ]);
+            let mut cache = UsageQueueCache::default();
+            let mut written = WrittenFilter::default();
+            written.rebuild(&block);
+            assert!(!written.may_be_written(&config));
+            let mut tasks = BlockTasks {
+                cache: &mut cache,
+                written: &written,
+                requests: Vec::new(),
+            };
+            let first = machine
+                .schedule_task(tasks.create(0, &block[0]))
+                .expect("the writer holds its accounts");
+            assert!(
+                machine.schedule_task(tasks.create(1, &block[1])).is_none(),
+                "the reader of `hot` waits for its writer"
+            );
+            assert!(cache.contains_key(&hot));
+            assert!(!cache.contains_key(&config), "`config` needs no queue");
+            machine.deschedule_task(&first);
+            let second = machine
+                .schedule_next_unblocked_task()
+                .expect("the reader runs once the writer is done");
+            machine.deschedule_task(&second);
+            assert!(machine.has_no_active_task());
+        })
+        .join()
+        .expect("the scheduling thread ran");
     }
 
     #[test]

@@ -21,14 +21,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
+use banking_stage::workload::Workload;
 use banking_stage::{
     BlockLimits, BlockReplayer, PipelineConfig, SchedulerKind, replay_sequentially, run_pipeline,
 };
+use benches::compare_blocks::{transactions_for, units_for_micros, workload, workloads};
 use benches::conflict_free_batches::ConflictFreeBatchReplayer;
 use clap::Parser;
 use svm_lite::ProgramRegistry;
-use svm_lite::bench_program::UNITS_PER_HASH;
 
 /// Runs the comparison table.
 #[derive(Debug, Parser)]
@@ -51,47 +51,6 @@ struct Args {
     /// Only these workloads (names as printed), comma-separated.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-}
-
-fn workloads() -> Vec<(&'static str, ConflictPattern)> {
-    let hot = |percent| ConflictPattern::HotSpot {
-        percent,
-        hot_accounts: 4,
-    };
-    vec![
-        ("no-conflict", ConflictPattern::None),
-        ("hot-25%", hot(25)),
-        ("hot-50%", hot(50)),
-        ("hot-75%", hot(75)),
-        ("hot-100%", hot(100)),
-        (
-            "zipf-1.1",
-            ConflictPattern::Zipf {
-                accounts: 1_000,
-                exponent: 1.1,
-            },
-        ),
-        ("read-mostly", ConflictPattern::ReadMostly { shared: 16 }),
-        ("single-chain", ConflictPattern::Chain),
-    ]
-}
-
-/// Bench-program units that take about `micros` on this machine (calibrated by timing the
-/// program's hash loop).
-fn units_for(micros: u64) -> u32 {
-    if micros == 0 {
-        return 0;
-    }
-    let rounds = 200_000u32;
-    let start = Instant::now();
-    let mut state = [7u8; 32];
-    for _ in 0..rounds {
-        state = *blake3::hash(&state).as_bytes();
-    }
-    std::hint::black_box(state);
-    let ns_per_hash = start.elapsed().as_nanos() as f64 / f64::from(rounds);
-    let hashes = (micros as f64 * 1_000.0 / ns_per_hash).round();
-    (hashes as u64 * UNITS_PER_HASH).min(u64::from(u32::MAX)) as u32
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -124,25 +83,13 @@ fn main() {
         "hashes"
     );
     for &micros in &args.exec_us {
-        let units = units_for(micros);
-        let base = match micros {
-            0 => 12_000.0,
-            1..=9 => 6_000.0,
-            _ => 3_000.0,
-        };
-        let transactions = ((base * args.scale) as usize).max(100);
+        let units = units_for_micros(micros);
+        let transactions = transactions_for(micros, args.scale);
         for (name, pattern) in workloads() {
             if !args.only.is_empty() && !args.only.iter().any(|only| only == name) {
                 continue;
             }
-            let workload = Workload::generate(&WorkloadConfig {
-                seed: 7,
-                transactions,
-                pattern,
-                mix: TransactionMix::BENCH,
-                bench_units: units,
-                max_price: 1_000,
-            });
+            let workload = workload(pattern, units, transactions);
             let block = workload.sequential_block(&programs);
             let count = block.transaction_count();
             for &workers in &args.workers {

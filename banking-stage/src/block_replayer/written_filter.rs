@@ -1,0 +1,231 @@
+//! `WrittenFilter`: which accounts some transaction of a block may write, so that the reads
+//! of accounts no transaction writes skip the scheduler.
+//!
+//! Two transactions conflict only on an account that at least one of them writes. An
+//! account that no transaction of the block writes (a program every transaction invokes,
+//! a configuration account every transaction reads) orders nothing: a read of it needs no
+//! usage queue, no lock and no unlock. A leader streaming transactions cannot know that,
+//! but a replayer holds the whole block before its first task, so it can: for a
+//! read-mostly block (each transaction writes its own two accounts and reads four shared
+//! ones and a program) that is five of its seven lock requests.
+//!
+//! The filter is one bit per bucket of keys (a Bloom filter with one hash function), set
+//! for the bucket of every writable key of the block before the block's first task is
+//! created: one hash and one store per writable key, a few microseconds
+//! for a 12,000-transaction block, where a set of the exact keys would cost a hash-map
+//! insert each. It can answer "may be written" for an account nobody writes (its bucket
+//! is shared with a written key: about one in 16 at 32 bits per transaction and two
+//! writable keys per transaction); that read is then scheduled as before, which is always
+//! correct. It never answers "not written" for an account some transaction writes.
+
+use sdk_lite::Pubkey;
+
+use crate::messages::BufferedTransaction;
+
+/// Filter bits per transaction: with two writable keys per transaction, 16 bits per key,
+/// so about one key in 16 nobody writes shares a bucket with one that is written.
+const BITS_PER_TRANSACTION: usize = 32;
+
+/// The smallest filter (one cache line's worth of words is not worth going below).
+const MIN_BITS: usize = 512;
+
+/// The largest filter, 2 MiB of bits: a block holds far fewer transactions than this
+/// allows for (only the false-positive rate grows past it).
+const MAX_BITS: usize = 1 << 24;
+
+/// Which accounts some transaction of one block may write (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub(super) struct WrittenFilter {
+    words: Vec<u64>,
+    /// log2 of the number of bits; 0 for an empty filter (before the first block).
+    bits_log2: u32,
+}
+
+impl WrittenFilter {
+    /// Makes the filter that of `transactions`' writable accounts, reusing its memory.
+    pub(super) fn rebuild(&mut self, transactions: &[BufferedTransaction]) {
+        let bits = transactions
+            .len()
+            .saturating_mul(BITS_PER_TRANSACTION)
+            .next_power_of_two()
+            .clamp(MIN_BITS, MAX_BITS);
+        self.bits_log2 = bits.trailing_zeros();
+        self.words.clear();
+        self.words.resize(bits / 64, 0);
+        for transaction in transactions {
+            for (key, writable) in transaction.lock_requests() {
+                if writable {
+                    let bucket = self.bucket(key);
+                    self.words[bucket / 64] |= 1 << (bucket % 64);
+                }
+            }
+        }
+    }
+
+    /// Whether some transaction of the block may write `key`: `false` only for an account
+    /// none writes.
+    pub(super) fn may_be_written(&self, key: &Pubkey) -> bool {
+        if self.words.is_empty() {
+            return true;
+        }
+        let bucket = self.bucket(key);
+        self.words[bucket / 64] & (1 << (bucket % 64)) != 0
+    }
+
+    /// The key's bucket. The key's four 8-byte words, each rotated by its own amount, are
+    /// folded by xor (so a change in any byte changes the result), then mixed by
+    /// MurmurHash3's 64-bit finalizer (so that it reaches the high bits); the bucket is
+    /// the top `bits_log2` bits. A dozen instructions: the filter hashes every writable
+    /// key of the block and every read the block's tasks request. The hash is fixed, so a
+    /// block filters the same way on every run; keys chosen to collide only cost the
+    /// filter its use, never the replay its correctness.
+    fn bucket(&self, key: &Pubkey) -> usize {
+        let bytes = key.as_array();
+        let mut folded = 0u64;
+        for (index, word) in bytes.chunks_exact(8).enumerate() {
+            let word = u64::from_le_bytes(
+                word.try_into()
+                    .expect("invariant: chunks_exact(8) yields 8 bytes"),
+            );
+            folded ^= word.rotate_left(16 * index as u32);
+        }
+        let mut hash = folded;
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        hash ^= hash >> 33;
+        hash = hash.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        hash ^= hash >> 33;
+        // `bits_log2` is at least 9 here (`MIN_BITS`), so the shift is below 64.
+        (hash >> (64 - self.bits_log2)) as usize
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+    use sdk_lite::{AccountMeta, Hash, Instruction, Message, SanitizedTransaction, Transaction};
+
+    /// A transaction paid by `payer` whose one instruction writes `writes` and reads
+    /// `reads` (a key in both is written).
+    pub(in crate::block_replayer) fn transaction(
+        payer: Pubkey,
+        writes: &[Pubkey],
+        reads: &[Pubkey],
+    ) -> BufferedTransaction {
+        let accounts = writes
+            .iter()
+            .map(|&key| AccountMeta::new(key, false))
+            .chain(
+                reads
+                    .iter()
+                    .map(|&key| AccountMeta::new_readonly(key, false)),
+            )
+            .collect();
+        let instruction = Instruction::new_with_bytes(Pubkey::new_unique(), &[], accounts);
+        let message = Message::new(&[instruction], Some(&payer), Hash::default());
+        Arc::new(
+            SanitizedTransaction::try_new(Transaction::new_with_placeholder_signatures(message))
+                .expect("invariant: a well-formed test transaction"),
+        )
+    }
+
+    fn key(byte: u8, at: usize) -> Pubkey {
+        let mut bytes = [0u8; 32];
+        bytes[at] = byte;
+        Pubkey::new_from_array(bytes)
+    }
+
+    #[test]
+    fn an_empty_filter_says_every_account_may_be_written() {
+        assert!(WrittenFilter::default().may_be_written(&Pubkey::new_unique()));
+    }
+
+    #[test]
+    fn accounts_only_read_are_told_apart_from_accounts_written() {
+        let payers: Vec<Pubkey> = (0..200).map(|_| Pubkey::new_unique()).collect();
+        let written: Vec<Pubkey> = (0..200).map(|_| Pubkey::new_unique()).collect();
+        let shared: Vec<Pubkey> = (0..16).map(|_| Pubkey::new_unique()).collect();
+        let block: Vec<BufferedTransaction> = (0..200)
+            .map(|i| transaction(payers[i], &[written[i]], &shared[i % 4..i % 4 + 4]))
+            .collect();
+        let mut filter = WrittenFilter::default();
+        filter.rebuild(&block);
+        for key in payers.iter().chain(&written) {
+            assert!(filter.may_be_written(key), "{key} is written");
+        }
+        let read_only = shared
+            .iter()
+            .filter(|key| !filter.may_be_written(key))
+            .count();
+        assert!(
+            read_only >= 12,
+            "{read_only} of 16 read-only accounts told apart"
+        );
+        // Rebuilt for a block that writes the shared accounts: they are written now.
+        let block: Vec<BufferedTransaction> = shared
+            .iter()
+            .map(|&key| transaction(Pubkey::new_unique(), &[key], &[]))
+            .collect();
+        filter.rebuild(&block);
+        for key in &shared {
+            assert!(
+                filter.may_be_written(key),
+                "{key} is written by the new block"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_that_differ_in_any_one_byte_land_in_different_buckets() {
+        // Keys that differ only in one byte (here: the same byte at each position) must
+        // not all share a bucket, or a block of such keys would filter nothing.
+        let mut filter = WrittenFilter::default();
+        filter.rebuild(&[transaction(key(1, 0), &[], &[])]);
+        for at in 0..32 {
+            let buckets: std::collections::HashSet<usize> =
+                (1..=64).map(|byte| filter.bucket(&key(byte, at))).collect();
+            assert!(buckets.len() >= 50, "byte {at}: {} buckets", buckets.len());
+        }
+    }
+
+    proptest! {
+        /// No false negatives: every writable account of the block may be written,
+        /// whatever the keys.
+        #[test]
+        fn every_written_account_may_be_written(
+            keys in prop::collection::vec(any::<[u8; 32]>(), 1..40),
+            shape in prop::collection::vec((any::<prop::sample::Index>(), any::<bool>()), 1..120),
+        ) {
+            let keys: Vec<Pubkey> = keys.into_iter().map(Pubkey::new_from_array).collect();
+            // Transactions of up to four (payer, write, read, read) keys from the pool.
+            let block: Vec<BufferedTransaction> = shape
+                .chunks(4)
+                .map(|chunk| {
+                    let pick = |i: usize| keys[chunk[i % chunk.len()].0.index(keys.len())];
+                    let payer = pick(0);
+                    let writes: Vec<Pubkey> = (1..chunk.len())
+                        .filter(|&i| chunk[i].1)
+                        .map(pick)
+                        .collect();
+                    let reads: Vec<Pubkey> = (1..chunk.len())
+                        .filter(|&i| !chunk[i].1)
+                        .map(pick)
+                        .collect();
+                    transaction(payer, &writes, &reads)
+                })
+                .collect();
+            let mut filter = WrittenFilter::default();
+            filter.rebuild(&block);
+            for transaction in &block {
+                for (key, writable) in transaction.lock_requests() {
+                    if writable {
+                        prop_assert!(filter.may_be_written(key));
+                    }
+                }
+            }
+        }
+    }
+}
