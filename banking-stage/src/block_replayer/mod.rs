@@ -80,9 +80,9 @@ pub struct ReplayMetrics {
     /// Per transaction, in block order: when it ran, where, and how long it took (its
     /// checks, execution and commit).
     pub timings: Vec<TransactionTiming>,
-    /// How long the scheduler thread was busy on the block (receiving tasks, scheduling,
-    /// handing out, descheduling; not waiting): near `wall`, the scheduler is what limits
-    /// the replay. Zero for a block replayed in order.
+    /// How long the scheduler thread was busy on the block (filtering the block's
+    /// accounts, creating tasks, scheduling, handing out, descheduling; not waiting): near
+    /// `wall`, the scheduler is what limits the replay. Zero for a block replayed in order.
     pub scheduler_busy: Duration,
 }
 

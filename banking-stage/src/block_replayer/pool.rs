@@ -360,7 +360,7 @@ fn run_scheduler(
     wait: SpinWait,
 ) {
     // SAFETY: this thread creates no other state machine for `ReplayTask`, for its whole
-    // life, and every usage queue its tasks hold comes from `cache` below: created on this
+    // life, and every usage queue its tasks hold comes from `factory` below: created on this
     // thread, kept only here, and reached by this thread's tasks only (workers carry
     // tasks, never touch their queues). So no other machine's token ever meets them.
     let mut machine = unsafe {
@@ -380,22 +380,13 @@ fn run_scheduler(
         },
         mean_task_ns: 0.0,
     };
-    let mut cache = UsageQueueCache::default();
-    let mut written = WrittenFilter::default();
+    let mut factory = TaskFactory::default();
     for job in jobs {
         match job {
             Job::Block(job) => {
-                if cache.len() > MAX_CACHED_USAGE_QUEUES {
-                    cache.clear();
-                }
-                written.rebuild(&job.transactions);
                 let outcome = schedule_block(
                     &mut machine,
-                    &mut BlockTasks {
-                        cache: &mut cache,
-                        written: &written,
-                        requests: Vec::new(),
-                    },
+                    &mut factory,
                     &mut sizing,
                     &job,
                     runnable,
@@ -407,41 +398,45 @@ fn run_scheduler(
                 let _ = job.outcome.send(outcome);
             }
             Job::Inspect(report) => {
-                let _ = report.send(CacheReport {
-                    cached: cache.len(),
-                    in_use: cache
-                        .values()
-                        .filter(|queue| queue.handle_count() > 1)
-                        .count(),
-                });
+                let _ = report.send(factory.cache_report());
             }
         }
     }
 }
 
-/// What creating a block's tasks takes: the usage-queue cache and which accounts the block
-/// writes.
-struct BlockTasks<'a> {
-    cache: &'a mut UsageQueueCache,
-    written: &'a WrittenFilter,
+/// Creates the replay's tasks, on the scheduler thread: the usage-queue cache, kept across
+/// blocks, and which accounts the current block writes.
+#[derive(Debug, Default)]
+struct TaskFactory {
+    cache: UsageQueueCache,
+    written: WrittenFilter,
     /// The lock requests of the task being created, kept: a filtered iterator does not
     /// know its length, and the task's lock contexts are allocated to the exact length.
     requests: Vec<(Pubkey, RequestedUsage)>,
 }
 
-impl BlockTasks<'_> {
+impl TaskFactory {
+    /// Gets ready for a block of `transactions`: empties an oversized cache (between
+    /// blocks no queue is in use) and learns which accounts the block writes.
+    fn begin_block(&mut self, transactions: &[BufferedTransaction]) {
+        if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
+            self.cache.clear();
+        }
+        self.written.rebuild(transactions);
+    }
+
     /// Creates the task of the block's `index`-th transaction, resolving its accounts to
     /// their queues in the cache (creating the queues of accounts not seen before). A read
     /// of an account no transaction of the block writes is left out: it orders nothing.
     fn create(&mut self, index: usize, transaction: &BufferedTransaction) -> Task<ReplayTask> {
-        let written = self.written;
-        let cache = &mut *self.cache;
+        let written = &self.written;
         self.requests.extend(
             transaction
                 .lock_requests()
                 .filter(|&(key, writable)| writable || written.may_be_written(key))
                 .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
         );
+        let cache = &mut self.cache;
         SchedulingStateMachine::create_task(
             ReplayTask {
                 index,
@@ -457,6 +452,18 @@ impl BlockTasks<'_> {
             },
         )
     }
+
+    /// The cache, between blocks.
+    fn cache_report(&self) -> CacheReport {
+        CacheReport {
+            cached: self.cache.len(),
+            in_use: self
+                .cache
+                .values()
+                .filter(|queue| queue.handle_count() > 1)
+                .count(),
+        }
+    }
 }
 
 /// One block: creates its tasks (a bite at a time, between looks at the workers' answers)
@@ -465,7 +472,7 @@ impl BlockTasks<'_> {
 /// block order.
 fn schedule_block(
     machine: &mut SchedulingStateMachine<ReplayTask>,
-    block_tasks: &mut BlockTasks<'_>,
+    factory: &mut TaskFactory,
     sizing: &mut HandoffSizing,
     job: &BlockJob,
     runnable: &Lanes<Sender<Handoff>>,
@@ -474,6 +481,7 @@ fn schedule_block(
 ) -> BlockOutcome {
     let transactions = &job.transactions;
     let began = Instant::now();
+    factory.begin_block(transactions);
     let mut waited = Duration::ZERO;
     let mut timings: Vec<Option<TransactionTiming>> = vec![None; transactions.len()];
     let mut first_failure: Option<(usize, Failure)> = None;
@@ -575,7 +583,7 @@ fn schedule_block(
         }
         let bite = transactions.len().min(created + NEW_TASKS_PER_TURN);
         for (index, transaction) in transactions[created..bite].iter().enumerate() {
-            let task = block_tasks.create(created + index, transaction);
+            let task = factory.create(created + index, transaction);
             ready.fresh.extend(machine.schedule_task(task));
             progressed = true;
         }
@@ -683,7 +691,7 @@ mod tests {
         // A fresh thread: the state machine takes the thread's scheduling token.
         std::thread::spawn(|| {
             // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
-            // only user of the usage queues of its tasks (from `cache`, below).
+            // only user of the usage queues of its tasks (from `factory`, below).
             let mut machine = unsafe {
                 SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
                     Capability::FifoQueueing,
@@ -696,24 +704,18 @@ mod tests {
                 transaction(Pubkey::new_unique(), &[hot], &[]),
                 transaction(Pubkey::new_unique(), &[], &[hot, config]),
             ]);
-            let mut cache = UsageQueueCache::default();
-            let mut written = WrittenFilter::default();
-            written.rebuild(&block);
-            assert!(!written.may_be_written(&config));
-            let mut tasks = BlockTasks {
-                cache: &mut cache,
-                written: &written,
-                requests: Vec::new(),
-            };
+            let mut factory = TaskFactory::default();
+            factory.begin_block(&block);
+            assert!(!factory.written.may_be_written(&config));
             let first = machine
-                .schedule_task(tasks.create(0, &block[0]))
+                .schedule_task(factory.create(0, &block[0]))
                 .expect("the writer holds its accounts");
             assert!(
-                machine.schedule_task(tasks.create(1, &block[1])).is_none(),
+                machine.schedule_task(factory.create(1, &block[1])).is_none(),
                 "the reader of `hot` waits for its writer"
             );
-            assert!(cache.contains_key(&hot));
-            assert!(!cache.contains_key(&config), "`config` needs no queue");
+            assert!(factory.cache.contains_key(&hot));
+            assert!(!factory.cache.contains_key(&config), "`config` needs no queue");
             machine.deschedule_task(&first);
             let second = machine
                 .schedule_next_unblocked_task()
