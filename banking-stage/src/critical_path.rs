@@ -6,45 +6,66 @@ use std::time::Duration;
 use ahash::AHashMap;
 use sdk_lite::Pubkey;
 
-/// Per account: the finish time (along its chain) of the last writer, and the latest
-/// finish among the readers since.
+/// Per account: the finish time (along its chain, in nanoseconds) of the last writer, and
+/// the latest finish among the readers since.
 #[derive(Default, Clone, Copy)]
 struct AccountChain {
-    last_write: Duration,
-    readers: Duration,
+    last_write: u64,
+    readers: u64,
 }
 
 /// The longest chain so far of transactions added in block order: a writer follows the
 /// last writer and the readers since; a reader follows the last writer.
+///
+/// Each account is hashed once per transaction: its chain lives in a vector, and the map
+/// gives its place there, so the second pass over a transaction's accounts (recording its
+/// finish) reuses the places the first pass (finding when it can start) looked up. This
+/// runs on the replayer's calling thread ahead of every block's first task.
 #[derive(Default)]
 pub(crate) struct ChainTracker {
-    chains: AHashMap<Pubkey, AccountChain>,
-    longest: Duration,
+    places: AHashMap<Pubkey, usize>,
+    chains: Vec<AccountChain>,
+    /// The current transaction's accounts: their places, and whether it writes them.
+    current: Vec<(usize, bool)>,
+    longest: u64,
 }
 
 impl ChainTracker {
+    /// A tracker with room for `accounts` accounts before it grows.
+    pub(crate) fn with_capacity(accounts: usize) -> Self {
+        Self {
+            places: AHashMap::with_capacity(accounts),
+            chains: Vec::with_capacity(accounts),
+            ..Self::default()
+        }
+    }
+
     /// Adds the next transaction of the block, which takes `duration`; returns the length
     /// of the longest chain so far.
     pub(crate) fn add<'a>(
         &mut self,
-        requests: impl Iterator<Item = (&'a Pubkey, bool)> + Clone,
+        requests: impl Iterator<Item = (&'a Pubkey, bool)>,
         duration: Duration,
     ) -> Duration {
-        let ready = requests
-            .clone()
-            .map(|(key, writable)| {
-                let chain = self.chains.get(key).copied().unwrap_or_default();
-                if writable {
-                    chain.last_write.max(chain.readers)
-                } else {
-                    chain.last_write
-                }
-            })
-            .max()
-            .unwrap_or(Duration::ZERO);
-        let finish = ready + duration;
+        self.current.clear();
+        let mut ready = 0;
         for (key, writable) in requests {
-            let chain = self.chains.entry(*key).or_default();
+            let next = self.chains.len();
+            let place = *self.places.entry(*key).or_insert(next);
+            if place == next {
+                self.chains.push(AccountChain::default());
+            }
+            let chain = self.chains[place];
+            ready = ready.max(if writable {
+                chain.last_write.max(chain.readers)
+            } else {
+                chain.last_write
+            });
+            self.current.push((place, writable));
+        }
+        let finish = ready.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+        for &(place, writable) in &self.current {
+            let chain = &mut self.chains[place];
             if writable {
                 *chain = AccountChain {
                     last_write: finish,
@@ -55,7 +76,7 @@ impl ChainTracker {
             }
         }
         self.longest = self.longest.max(finish);
-        self.longest
+        Duration::from_nanos(self.longest)
     }
 }
 
@@ -66,9 +87,9 @@ pub(crate) fn critical_path<'a, I>(
     durations: &[Duration],
 ) -> Duration
 where
-    I: Iterator<Item = (&'a Pubkey, bool)> + Clone,
+    I: Iterator<Item = (&'a Pubkey, bool)>,
 {
-    let mut tracker = ChainTracker::default();
+    let mut tracker = ChainTracker::with_capacity(durations.len());
     lock_requests
         .zip(durations)
         .fold(Duration::ZERO, |_, (requests, duration)| {
@@ -79,6 +100,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -124,5 +146,60 @@ mod tests {
             &[ms(4), ms(1), ms(1)],
         );
         assert_eq!(path, ms(5));
+    }
+
+    /// The longest path through the conflict graph, directly: a transaction finishes its
+    /// duration after the latest earlier transaction it conflicts with (both use an
+    /// account, one of them writes it).
+    fn naive_critical_path(requests: &[Vec<(Pubkey, bool)>], durations: &[Duration]) -> Duration {
+        let conflict = |a: &[(Pubkey, bool)], b: &[(Pubkey, bool)]| {
+            a.iter()
+                .any(|(key, w)| b.iter().any(|(other, v)| key == other && (*w || *v)))
+        };
+        let mut finish: Vec<Duration> = Vec::with_capacity(requests.len());
+        for (j, duration) in durations.iter().enumerate() {
+            let ready = (0..j)
+                .filter(|&i| conflict(&requests[i], &requests[j]))
+                .map(|i| finish[i])
+                .max()
+                .unwrap_or(Duration::ZERO);
+            finish.push(ready + *duration);
+        }
+        finish.into_iter().max().unwrap_or(Duration::ZERO)
+    }
+
+    proptest! {
+        #[test]
+        fn the_tracker_finds_the_longest_path_of_the_conflict_graph(
+            block in prop::collection::vec(
+                (prop::collection::vec((0usize..6, any::<bool>()), 0..4), 0u64..50),
+                0..40,
+            ),
+        ) {
+            let keys: Vec<Pubkey> = (0..6).map(|_| Pubkey::new_unique()).collect();
+            // A transaction names an account once (a write where it asks for both).
+            let requests: Vec<Vec<(Pubkey, bool)>> = block
+                .iter()
+                .map(|(accounts, _)| {
+                    let mut merged: Vec<(Pubkey, bool)> = Vec::new();
+                    for &(account, writable) in accounts {
+                        match merged.iter_mut().find(|(key, _)| *key == keys[account]) {
+                            Some((_, w)) => *w |= writable,
+                            None => merged.push((keys[account], writable)),
+                        }
+                    }
+                    merged
+                })
+                .collect();
+            let durations: Vec<Duration> =
+                block.iter().map(|&(_, micros)| Duration::from_micros(micros)).collect();
+            prop_assert_eq!(
+                critical_path(
+                    requests.iter().map(|r| r.iter().map(|(key, w)| (key, *w))),
+                    &durations,
+                ),
+                naive_critical_path(&requests, &durations)
+            );
+        }
     }
 }

@@ -483,7 +483,7 @@ pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
 fn has_parallelism(transactions: &[BufferedTransaction], min: f64) -> bool {
     // The longest chain the block may have and still offer `min` transactions per link.
     let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
-    let mut tracker = ChainTracker::default();
+    let mut tracker = ChainTracker::with_capacity(transactions.len());
     for (added, transaction) in transactions.iter().enumerate() {
         let links = tracker.add(transaction.lock_requests(), Duration::from_nanos(1));
         let links = links.as_nanos() as f64;
