@@ -25,9 +25,16 @@ use super::{MAX_CACHED_USAGE_QUEUES, ReplayTask, TransactionTiming};
 use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
 
-/// New tasks the scheduler creates at most between two looks at the workers' answers
-/// (each costs a fraction of a microsecond; workers finish a task every few microseconds).
-const NEW_TASKS_PER_TURN: usize = 32;
+/// New tasks the scheduler creates at most between two looks at the workers' answers,
+/// where threads spin. Creating and scheduling a task costs about 0.9 µs, so a bite
+/// keeps an answer (which may release a conflict chain's next link) waiting 7 µs at most,
+/// under the time of a cheap task on a spinning worker.
+const NEW_TASKS_PER_TURN_SPINNING: usize = 8;
+
+/// The same where threads share cores and sleep: there an answer already waited for a
+/// wake-up (tens of microseconds), and larger bites make larger handoffs, each of which
+/// may cost a wake-up.
+const NEW_TASKS_PER_TURN_SLEEPING: usize = 32;
 
 /// Fresh handoffs sent but not answered, per worker, at most, where the scheduler spins
 /// (has a core of its own): enough queued that a worker does not idle while the scheduler
@@ -361,8 +368,13 @@ fn run_scheduler(
 ) {
     // SAFETY: this thread creates no other state machine for `ReplayTask`, for its whole
     // life, and every usage queue its tasks hold comes from `factory` below: created on this
-    // thread, kept only here, and reached by this thread's tasks only (workers carry
-    // tasks, never touch their queues). So no other machine's token ever meets them.
+    // thread, kept only here, and locked and unlocked by this thread's machine only. The
+    // workers carry tasks and never touch their queues' state; a task dropped elsewhere (by
+    // a worker once this thread is gone) only lowers reference counts, which needs no
+    // token, and so does the cache report (`Job::Inspect` reads reference counts). If this
+    // thread panics mid-block, its machine and its queues unwind with it, and the replayer
+    // starts a new thread, with a new cache, for its next block. So no other machine's
+    // token ever meets these queues.
     let mut machine = unsafe {
         SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
             Capability::FifoQueueing,
@@ -416,19 +428,21 @@ struct TaskFactory {
 }
 
 impl TaskFactory {
-    /// Gets ready for a block of `transactions`: empties an oversized cache (between
-    /// blocks no queue is in use) and learns which accounts the block writes.
-    fn begin_block(&mut self, transactions: &[BufferedTransaction]) {
+    /// Gets ready for a block of `transactions` at `slot`: empties an oversized cache
+    /// (between blocks no queue is in use) and learns which accounts the block writes.
+    fn begin_block(&mut self, transactions: &[BufferedTransaction], slot: u64) {
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
-        self.written.rebuild(transactions);
+        self.written.rebuild(transactions, slot);
     }
 
     /// Creates the task of the block's `index`-th transaction, resolving its accounts to
     /// their queues in the cache (creating the queues of accounts not seen before). A read
     /// of an account no transaction of the block writes is left out: it orders nothing.
     fn create(&mut self, index: usize, transaction: &BufferedTransaction) -> Task<ReplayTask> {
+        #[cfg(test)]
+        tests::maybe_panic_in_create(index);
         let written = &self.written;
         self.requests.extend(
             transaction
@@ -481,13 +495,18 @@ fn schedule_block(
 ) -> BlockOutcome {
     let transactions = &job.transactions;
     let began = Instant::now();
-    factory.begin_block(transactions);
+    factory.begin_block(transactions, job.context.bank.slot());
     let mut waited = Duration::ZERO;
     let mut timings: Vec<Option<TransactionTiming>> = vec![None; transactions.len()];
     let mut first_failure: Option<(usize, Failure)> = None;
     // Tasks created (and scheduled) so far: the block's first `created` transactions.
     let mut created = 0;
     let mut handled = 0;
+    let bite_size = if wait.spins() {
+        NEW_TASKS_PER_TURN_SPINNING
+    } else {
+        NEW_TASKS_PER_TURN_SLEEPING
+    };
     let mut ready = ReadyTasks::default();
     // A scheduler that sleeps between answers (threads share cores) wakes up too late for a
     // short queue: then every runnable task is sent at once, as it comes.
@@ -581,7 +600,7 @@ fn schedule_block(
             finish(machine, sizing, answers, &mut handled, &mut in_flight);
             progressed = true;
         }
-        let bite = transactions.len().min(created + NEW_TASKS_PER_TURN);
+        let bite = transactions.len().min(created + bite_size);
         for (index, transaction) in transactions[created..bite].iter().enumerate() {
             let task = factory.create(created + index, transaction);
             ready.fresh.extend(machine.schedule_task(task));
@@ -646,6 +665,52 @@ mod tests {
         }
     }
 
+    /// The block index whose task creation panics on the scheduler thread (`usize::MAX`:
+    /// none). Only the test below sets it.
+    static PANIC_IN_CREATE_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+    pub(super) fn maybe_panic_in_create(index: usize) {
+        if index == PANIC_IN_CREATE_AT.load(Ordering::Relaxed) {
+            panic!("a broken invariant in task creation (injected by a test)");
+        }
+    }
+
+    #[test]
+    fn a_scheduler_panic_mid_block_reaches_the_caller_and_the_replayer_goes_on() {
+        let workload = Workload::generate(&WorkloadConfig {
+            seed: 11,
+            transactions: 2_000,
+            pattern: ConflictPattern::Uniform { accounts: 50 },
+            mix: TransactionMix::TRANSFERS,
+            bench_units: 100,
+            max_price: 10,
+        });
+        let programs = Arc::new(ProgramRegistry::with_builtins());
+        let block = workload.sequential_block(&programs);
+        for wait in [
+            SpinWait::never(),
+            SpinWait::spinning(Duration::from_micros(20)),
+        ] {
+            let mut replayer = BlockReplayer::new(3, Arc::clone(&programs)).with_wait(wait);
+            replayer.replay(&workload.genesis_bank(), &block).unwrap();
+            assert!(replayer.cached_usage_queues() > 0);
+            // Mid-block: tasks created before it are out with the workers.
+            PANIC_IN_CREATE_AT.store(1_500, Ordering::Relaxed);
+            let panicked = catch_unwind(AssertUnwindSafe(|| {
+                replayer.replay(&workload.genesis_bank(), &block)
+            }));
+            PANIC_IN_CREATE_AT.store(usize::MAX, Ordering::Relaxed);
+            assert!(
+                panicked.is_err(),
+                "the scheduler's panic reaches the caller"
+            );
+            assert_eq!(replayer.cached_usage_queues(), 0, "the cache went with it");
+            // A new scheduler thread, with a new cache, replays the block after that.
+            let (bank, _) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
+            assert_eq!(bank.hash(), Some(block.bank_hash));
+        }
+    }
+
     #[test]
     fn a_worker_panic_outside_execution_fails_the_block_and_the_replayer_goes_on() {
         let workload = Workload::generate(&WorkloadConfig {
@@ -698,14 +763,20 @@ mod tests {
                     None,
                 )
             };
-            let [hot, config] = [Pubkey::new_unique(), Pubkey::new_unique()];
+            let hot = Pubkey::new_unique();
+            let writer = transaction(Pubkey::new_unique(), &[hot], &[]);
+            let mut factory = TaskFactory::default();
+            factory.begin_block(std::slice::from_ref(&writer), 1);
+            // An account the filter tells apart (about one in 70 is not).
+            let config = std::iter::repeat_with(Pubkey::new_unique)
+                .find(|key| !factory.written.may_be_written(key))
+                .expect("invariant: most keys are not in a one-key filter");
             // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes.
             let block: Arc<[BufferedTransaction]> = Arc::from(vec![
-                transaction(Pubkey::new_unique(), &[hot], &[]),
+                writer,
                 transaction(Pubkey::new_unique(), &[], &[hot, config]),
             ]);
-            let mut factory = TaskFactory::default();
-            factory.begin_block(&block);
+            factory.begin_block(&block, 1);
             assert!(!factory.written.may_be_written(&config));
             let first = machine
                 .schedule_task(factory.create(0, &block[0]))
@@ -720,6 +791,45 @@ mod tests {
             let second = machine
                 .schedule_next_unblocked_task()
                 .expect("the reader runs once the writer is done");
+            machine.deschedule_task(&second);
+            assert!(machine.has_no_active_task());
+        })
+        .join()
+        .expect("the scheduling thread ran");
+    }
+
+    #[test]
+    fn a_read_before_a_later_write_is_still_scheduled() {
+        use crate::block_replayer::written_filter::tests::transaction;
+        std::thread::spawn(|| {
+            // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
+            // only user of the usage queues of its tasks (from `factory`, below).
+            let mut machine = unsafe {
+                SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
+                    Capability::FifoQueueing,
+                    None,
+                )
+            };
+            // 0 reads `later`, which 1 writes: the writer waits for the earlier reader (the
+            // filter is of the whole block, not of the transactions created so far).
+            let later = Pubkey::new_unique();
+            let block: Arc<[BufferedTransaction]> = Arc::from(vec![
+                transaction(Pubkey::new_unique(), &[], &[later]),
+                transaction(Pubkey::new_unique(), &[later], &[]),
+            ]);
+            let mut factory = TaskFactory::default();
+            factory.begin_block(&block, 1);
+            let first = machine
+                .schedule_task(factory.create(0, &block[0]))
+                .expect("the reader holds its accounts");
+            assert!(
+                machine.schedule_task(factory.create(1, &block[1])).is_none(),
+                "the writer of `later` waits for its earlier reader"
+            );
+            machine.deschedule_task(&first);
+            let second = machine
+                .schedule_next_unblocked_task()
+                .expect("the writer runs once the reader is done");
             machine.deschedule_task(&second);
             assert!(machine.has_no_active_task());
         })
