@@ -76,7 +76,7 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = SchedulerArg::Greedy)]
     scheduler: SchedulerArg,
     /// Conflict pattern: none, uniform[:N], zipf[:N[:S]], hotspot[:PERCENT[:N]], chain,
-    /// read-mostly[:N].
+    /// read-mostly[:N], read-write[:N].
     #[arg(long, default_value = "zipf:1000:1.1")]
     pattern: ConflictPattern,
     /// Transactions to generate.

@@ -15,14 +15,18 @@
 //!   `hot_accounts` hot accounts, the rest their own;
 //! * [`ConflictPattern::Chain`]: every transaction writes the same account;
 //! * [`ConflictPattern::ReadMostly`]: each transaction writes its own account and reads
-//!   four of `shared` accounts that every transaction reads.
+//!   four of `shared` accounts that every transaction reads;
+//! * [`ConflictPattern::ReadWrite`]: each transaction reads four of `shared` accounts, and
+//!   one bench transaction in four writes one of them (what the bench program reads shapes
+//!   what it writes, so the order of a shared account's readers and writers shows in the
+//!   state).
 
 use std::fmt;
 use std::str::FromStr;
 
 use sdk_lite::{
     AccountMeta, AccountSharedData, Hash, Instruction, Message, Pubkey, Signature, Transaction,
-    system_program,
+    WritableAccount, system_program,
 };
 use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN};
 use svm_lite::compute_budget::COMPUTE_BUDGET_PROGRAM_COMPUTE_UNITS;
@@ -36,7 +40,7 @@ pub const PAYER_LAMPORTS: u64 = 1_000_000_000;
 /// Lamports a transfer moves: above the rent-exempt minimum of an empty account, so a
 /// transfer may create its target.
 pub const TRANSFER_LAMPORTS: u64 = 1_000_000;
-/// Accounts each read-mostly transaction reads.
+/// Accounts each read-mostly or read-write transaction reads.
 pub const READS_PER_TRANSACTION: usize = 4;
 
 /// Which accounts the transactions write (and read).
@@ -71,11 +75,19 @@ pub enum ConflictPattern {
         /// How many shared read accounts.
         shared: usize,
     },
+    /// Each transaction reads [`READS_PER_TRANSACTION`] of `shared` accounts; one bench
+    /// transaction in four writes one of them (a random one), the others their own
+    /// account. The bench program mixes what it reads into what it writes, so a read
+    /// that ran on the wrong side of a write changes the state.
+    ReadWrite {
+        /// How many shared accounts.
+        shared: usize,
+    },
 }
 
 impl ConflictPattern {
     /// One of each pattern, with typical parameters (for tests and sweeps).
-    pub fn all() -> [Self; 6] {
+    pub fn all() -> [Self; 7] {
         [
             Self::None,
             Self::Uniform { accounts: 64 },
@@ -89,6 +101,7 @@ impl ConflictPattern {
             },
             Self::Chain,
             Self::ReadMostly { shared: 16 },
+            Self::ReadWrite { shared: 16 },
         ]
     }
 }
@@ -105,6 +118,7 @@ impl fmt::Display for ConflictPattern {
             } => write!(f, "hotspot:{percent}:{hot_accounts}"),
             Self::Chain => write!(f, "chain"),
             Self::ReadMostly { shared } => write!(f, "read-mostly:{shared}"),
+            Self::ReadWrite { shared } => write!(f, "read-write:{shared}"),
         }
     }
 }
@@ -116,7 +130,7 @@ pub const MAX_PATTERN_ACCOUNTS: usize = 1 << 24;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "invalid conflict pattern {0:?}: expected none, uniform[:N], zipf[:N[:S]], \
-     hotspot[:PERCENT[:N]], chain or read-mostly[:N], with N from 1 to 2^24"
+     hotspot[:PERCENT[:N]], chain, read-mostly[:N] or read-write[:N], with N from 1 to 2^24"
 )]
 pub struct ParsePatternError(String);
 
@@ -165,6 +179,9 @@ impl FromStr for ConflictPattern {
                 hot_accounts: count(1, 4)?,
             },
             "read-mostly" if args.len() <= 1 => Self::ReadMostly {
+                shared: count(0, 16)?,
+            },
+            "read-write" if args.len() <= 1 => Self::ReadWrite {
                 shared: count(0, 16)?,
             },
             _ => return Err(error()),
@@ -493,14 +510,29 @@ impl<'a> Generator<'a> {
             kinds: Vec::with_capacity(config.transactions),
             nonces: 0,
         };
-        if let ConflictPattern::ReadMostly { shared } = config.pattern {
-            let rent = Rent::default().minimum_balance(0);
-            for index in 0..shared as u64 {
-                let key = derive_key(config.seed, "shared", index);
-                generator
-                    .genesis
-                    .push((key, AccountSharedData::new(rent, 0, &system_program::ID)));
+        match config.pattern {
+            ConflictPattern::ReadMostly { shared } => {
+                let rent = Rent::default().minimum_balance(0);
+                for index in 0..shared as u64 {
+                    let key = derive_key(config.seed, "shared", index);
+                    generator
+                        .genesis
+                        .push((key, AccountSharedData::new(rent, 0, &system_program::ID)));
+                }
             }
+            ConflictPattern::ReadWrite { shared } => {
+                // Bench states: the bench program writes them, and reads what they hold.
+                let rent = Rent::default().minimum_balance(BENCH_STATE_LEN);
+                for index in 0..shared as u64 {
+                    let key = derive_key(config.seed, "shared", index);
+                    let mut account =
+                        AccountSharedData::new(rent, BENCH_STATE_LEN, &BENCH_PROGRAM_ID);
+                    // Distinct contents, so that which one a transaction read shows.
+                    account.data_as_mut_slice()[..8].copy_from_slice(&index.to_le_bytes());
+                    generator.genesis.push((key, account));
+                }
+            }
+            _ => {}
         }
         generator
     }
@@ -551,7 +583,9 @@ impl<'a> Generator<'a> {
     /// The index of the account transaction `index` writes.
     fn target_index(&mut self, index: u64) -> u64 {
         match self.config.pattern {
-            ConflictPattern::None | ConflictPattern::ReadMostly { .. } => index,
+            ConflictPattern::None
+            | ConflictPattern::ReadMostly { .. }
+            | ConflictPattern::ReadWrite { .. } => index,
             ConflictPattern::Uniform { accounts } => self.rng.below(accounts.max(1) as u64),
             ConflictPattern::Zipf { .. } => {
                 let u = self.rng.unit();
@@ -574,7 +608,9 @@ impl<'a> Generator<'a> {
 
     /// The read-only accounts transaction `index` reads.
     fn reads(&mut self) -> Vec<AccountMeta> {
-        let ConflictPattern::ReadMostly { shared } = self.config.pattern else {
+        let (ConflictPattern::ReadMostly { shared } | ConflictPattern::ReadWrite { shared }) =
+            self.config.pattern
+        else {
             return Vec::new();
         };
         let mut picked: Vec<u64> = Vec::with_capacity(READS_PER_TRANSACTION);
@@ -640,7 +676,13 @@ impl<'a> Generator<'a> {
             }
             TransactionKind::Bench => {
                 let target_index = self.target_index(index);
-                let state = self.state(target_index);
+                let state = match self.config.pattern {
+                    // One in four writes a shared account the others read.
+                    ConflictPattern::ReadWrite { shared } if self.rng.below(4) == 0 => {
+                        derive_key(self.config.seed, "shared", self.rng.below(shared as u64))
+                    }
+                    _ => self.state(target_index),
+                };
                 let units = self.config.bench_units;
                 let mut work = BenchInstruction::Work { units }.to_instruction(&state);
                 work.accounts.extend(self.reads());

@@ -25,7 +25,10 @@ pub const BENCH_STATE_LEN: usize = 40;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BenchInstruction {
     /// Consumes `units` compute units, hashing the state's hash `units / UNITS_PER_HASH`
-    /// times and storing the result.
+    /// times and storing the result. The instruction's other accounts are inputs: when any
+    /// of them holds data, the state's hash is first replaced by the hash of itself and
+    /// their data, so what the work reads shapes what it writes (and the order in which
+    /// the writers and the readers of an account run shows in the result).
     Work {
         /// Compute units to burn.
         units: u32,
@@ -114,6 +117,22 @@ impl Program for BenchProgram {
                 cx.log(|| format!("bench: {units} units of work"));
                 let mut state = [0u8; 32];
                 state.copy_from_slice(&cx.account(0)?.data()[..32]);
+                let mut inputs = None::<blake3::Hasher>;
+                for index in 1..cx.num_accounts() {
+                    let data = cx.account(index)?.data();
+                    if !data.is_empty() {
+                        inputs
+                            .get_or_insert_with(|| {
+                                let mut hasher = blake3::Hasher::new();
+                                hasher.update(&state);
+                                hasher
+                            })
+                            .update(data);
+                    }
+                }
+                if let Some(inputs) = inputs {
+                    state = *inputs.finalize().as_bytes();
+                }
                 for _ in 0..u64::from(units) / UNITS_PER_HASH {
                     state = *blake3::hash(&state).as_bytes();
                 }

@@ -354,6 +354,7 @@ mod property {
             }),
             Just(ConflictPattern::Chain),
             (1usize..8).prop_map(|shared| ConflictPattern::ReadMostly { shared }),
+            (1usize..8).prop_map(|shared| ConflictPattern::ReadWrite { shared }),
         ]
     }
 

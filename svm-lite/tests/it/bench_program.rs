@@ -106,3 +106,60 @@ fn failures_on_request_and_on_bad_accounts() {
         Err(InstructionError::ComputationalBudgetExceeded)
     );
 }
+
+/// Work on `state` with `inputs` as the instruction's other (read-only) accounts; returns
+/// the state's hash after it.
+fn work_with_inputs(state: &AccountSharedData, inputs: &[AccountSharedData]) -> [u8; 32] {
+    let mut meter = ComputeMeter::new(10_000);
+    let mut accounts: Vec<AccountSharedData> = std::iter::once(state.clone())
+        .chain(inputs.iter().cloned())
+        .collect();
+    let keys: Vec<Pubkey> = accounts.iter().map(|_| Pubkey::new_unique()).collect();
+    let instruction_accounts: Vec<InstructionAccount> = (0..accounts.len())
+        .map(|index| InstructionAccount {
+            index_in_transaction: index,
+            is_signer: false,
+            is_writable: index == 0,
+        })
+        .collect();
+    let data = BenchInstruction::Work { units: 0 }.encode();
+    execute_instruction(
+        &BenchProgram,
+        &svm_lite::Invocation {
+            program_id: BENCH_PROGRAM_ID,
+            data: &data,
+            accounts: &instruction_accounts,
+        },
+        &keys,
+        &mut accounts,
+        &mut meter,
+        &crate::environment(),
+        None,
+    )
+    .expect("work on a valid state succeeds");
+    accounts[0].data()[..32]
+        .try_into()
+        .expect("invariant: a state holds a 32-byte hash")
+}
+
+#[test]
+fn work_mixes_in_what_its_other_accounts_hold() {
+    let empty = AccountSharedData::new(1, 0, &Pubkey::new_unique());
+    let mut input = state();
+    // Accounts without data are not inputs: the state stays as it was.
+    assert_eq!(work_with_inputs(&state(), std::slice::from_ref(&empty)), [0u8; 32]);
+    let mut expected = blake3::Hasher::new();
+    expected.update(&[0u8; 32]);
+    expected.update(input.data());
+    assert_eq!(
+        work_with_inputs(&state(), &[empty, input.clone()]),
+        *expected.finalize().as_bytes()
+    );
+    // What an input holds shows in the result: a reader that runs after the input's
+    // writer computes another state than one that runs before it.
+    let before = work_with_inputs(&state(), std::slice::from_ref(&input));
+    run(BenchInstruction::Write { value: 9 }, &mut input, 1_000)
+        .0
+        .expect("the write succeeds");
+    assert_ne!(work_with_inputs(&state(), &[input]), before);
+}
