@@ -62,10 +62,11 @@
 //! block to a scheduler thread, which creates one task per transaction (each account
 //! resolved to its usage queue through a cache kept across blocks, which only that thread
 //! touches; reads of accounts no transaction of the block writes left out, since they
-//! order nothing) and feeds them to the FIFO `SchedulingStateMachine` it owns; runnable tasks go to channels all workers read, in handoffs
-//! of a share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores
-//! to spin on, about 12 µs of measured work), a task that had to wait for an account first; a worker runs
-//! a handoff's tasks (mutually conflict-free, since they were runnable together) as one
+//! order nothing) and feeds them to the FIFO `SchedulingStateMachine` it owns; runnable
+//! tasks go to channels all workers read, in handoffs of a share per worker (at most
+//! [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores to spin on, about 12 µs of
+//! measured work), a task that had to wait for an account first; a worker runs a
+//! handoff's tasks (mutually conflict-free, since they were runnable together) as one
 //! `svm-lite` batch with one commit, and sends them back; descheduling them hands their
 //! accounts to the next tasks in block order. The scheduler thread and the workers are
 //! started with the first parallel block and kept until the replayer is dropped; they wait

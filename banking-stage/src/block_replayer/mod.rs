@@ -123,7 +123,8 @@ impl ReplayMetrics {
     }
 }
 
-/// Replays blocks on `num_workers` threads with a FIFO [`SchedulingStateMachine`](unified_scheduler_logic::SchedulingStateMachine).
+/// Replays blocks on `num_workers` threads with a FIFO
+/// [`SchedulingStateMachine`](unified_scheduler_logic::SchedulingStateMachine).
 ///
 /// A block whose longest conflict chain leaves less than [`MIN_PARALLELISM`] transactions
 /// per link (a single chain), and every block when there is one worker, is instead replayed

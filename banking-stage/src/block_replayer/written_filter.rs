@@ -6,8 +6,9 @@
 //! a configuration account every transaction reads) orders nothing: a read of it needs no
 //! usage queue, no lock and no unlock. A leader streaming transactions cannot know that,
 //! but a replayer holds the whole block before its first task, so it can: for a
-//! read-mostly block (each transaction writes its own two accounts and reads four shared
-//! ones and a program) that is five of its seven lock requests.
+//! read-mostly block (each transaction writes its fee payer and its own account and reads
+//! four shared accounts and two programs, the bench program and the compute-budget one)
+//! that is six of its eight lock requests.
 //!
 //! The filter is a Bloom filter: two bits per key, both taken from one 64-bit hash, set
 //! for every writable key of the block before the block's first task is created (one hash

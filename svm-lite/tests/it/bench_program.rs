@@ -147,7 +147,10 @@ fn work_mixes_in_what_its_other_accounts_hold() {
     let empty = AccountSharedData::new(1, 0, &Pubkey::new_unique());
     let mut input = state();
     // Accounts without data are not inputs: the state stays as it was.
-    assert_eq!(work_with_inputs(&state(), std::slice::from_ref(&empty)), [0u8; 32]);
+    assert_eq!(
+        work_with_inputs(&state(), std::slice::from_ref(&empty)),
+        [0u8; 32]
+    );
     let mut expected = blake3::Hasher::new();
     expected.update(&[0u8; 32]);
     expected.update(input.data());
