@@ -28,7 +28,9 @@ use sdk_lite::{
     AccountMeta, AccountSharedData, Hash, Instruction, Message, Pubkey, Signature, Transaction,
     WritableAccount, system_program,
 };
-use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN};
+use svm_lite::bench_program::{
+    BENCH_PROGRAM_ID, BENCH_STATE_LEN, UNITS_PER_HASH, UNITS_PER_INPUT_BYTE,
+};
 use svm_lite::compute_budget::COMPUTE_BUDGET_PROGRAM_COMPUTE_UNITS;
 use svm_lite::compute_budget::instruction as compute_budget_instruction;
 use svm_lite::system_program::SYSTEM_PROGRAM_COMPUTE_UNITS;
@@ -678,7 +680,9 @@ impl<'a> Generator<'a> {
                 let target_index = self.target_index(index);
                 let state = match self.config.pattern {
                     // One in four writes a shared account the others read.
-                    ConflictPattern::ReadWrite { shared } if self.rng.below(4) == 0 => {
+                    ConflictPattern::ReadWrite { shared }
+                        if shared > 0 && self.rng.below(4) == 0 =>
+                    {
                         derive_key(self.config.seed, "shared", self.rng.below(shared as u64))
                     }
                     _ => self.state(target_index),
@@ -690,8 +694,19 @@ impl<'a> Generator<'a> {
                 // order conflicting transactions ran in (work alone would commute).
                 let value = self.rng.next_u64();
                 let write = BenchInstruction::Write { value }.to_instruction(&state);
-                let [limit, price] = self
-                    .budget(units.saturating_add(svm_lite::bench_program::UNITS_PER_HASH as u32));
+                // The work hashes the shared accounts it reads when they hold data (the
+                // read-write pattern's bench states), at a unit per byte.
+                let input_units = match self.config.pattern {
+                    ConflictPattern::ReadWrite { .. } => {
+                        (READS_PER_TRANSACTION * BENCH_STATE_LEN) as u64 * UNITS_PER_INPUT_BYTE
+                    }
+                    _ => 0,
+                };
+                let [limit, price] = self.budget(
+                    units
+                        .saturating_add(UNITS_PER_HASH as u32)
+                        .saturating_add(u32::try_from(input_units).unwrap_or(u32::MAX)),
+                );
                 let message =
                     Message::new(&[limit, price, work, write], Some(payer), self.blockhash);
                 self.sign(message)
@@ -886,6 +901,34 @@ mod tests {
         let hot_total = hot[0] + hot[1];
         assert!((700..900).contains(&hot_total), "{hot_total}");
         assert_eq!(hot[2], 1, "cold transactions write their own accounts");
+    }
+
+    #[test]
+    fn read_write_bench_transactions_write_a_shared_account_one_time_in_four() {
+        let shared = 8;
+        let workload = Workload::generate(&WorkloadConfig {
+            mix: TransactionMix::BENCH,
+            ..config(ConflictPattern::ReadWrite { shared })
+        });
+        let shared_keys: Vec<Pubkey> = (0..shared as u64)
+            .map(|index| derive_key(WorkloadConfig::default().seed, "shared", index))
+            .collect();
+        let writers = workload
+            .transactions
+            .iter()
+            .filter(|transaction| {
+                let message = &transaction.message;
+                message
+                    .account_keys
+                    .iter()
+                    .enumerate()
+                    .any(|(index, key)| shared_keys.contains(key) && message.is_writable(index))
+            })
+            .count();
+        assert!((400..600).contains(&writers), "{writers} of 2,000");
+        // No shared account at all: nobody reads or writes one, and nothing panics.
+        let none = Workload::generate(&config(ConflictPattern::ReadWrite { shared: 0 }));
+        assert_eq!(none.transactions.len(), 2_000);
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub const BENCH_PROGRAM_ID: Pubkey =
 /// on current CPUs, so about 1 unit per nanosecond of work).
 pub const UNITS_PER_HASH: u64 = 100;
 
+/// Compute units per byte of input a `Work` instruction hashes (blake3 hashes about a
+/// byte a nanosecond on current CPUs, as [`UNITS_PER_HASH`] assumes of a hash).
+pub const UNITS_PER_INPUT_BYTE: u64 = 1;
+
 /// Bytes of a bench state account: the chain's last hash (32), then the last value written
 /// (`u64`, little-endian).
 pub const BENCH_STATE_LEN: usize = 40;
@@ -27,8 +31,10 @@ pub enum BenchInstruction {
     /// Consumes `units` compute units, hashing the state's hash `units / UNITS_PER_HASH`
     /// times and storing the result. The instruction's other accounts are inputs: when any
     /// of them holds data, the state's hash is first replaced by the hash of itself and
-    /// their data, so what the work reads shapes what it writes (and the order in which
-    /// the writers and the readers of an account run shows in the result).
+    /// their data (each distinct account once, the state itself not, at
+    /// [`UNITS_PER_INPUT_BYTE`] more), so what the work reads shapes what it writes (and
+    /// the order in which the writers and the readers of an account run shows in the
+    /// result).
     Work {
         /// Compute units to burn.
         units: u32,
@@ -117,21 +123,31 @@ impl Program for BenchProgram {
                 cx.log(|| format!("bench: {units} units of work"));
                 let mut state = [0u8; 32];
                 state.copy_from_slice(&cx.account(0)?.data()[..32]);
-                let mut inputs = None::<blake3::Hasher>;
+                // The distinct input accounts holding data, in order: an account listed
+                // twice (or the state listed again) is read once.
+                let mut inputs: Vec<usize> = Vec::new();
                 for index in 1..cx.num_accounts() {
-                    let data = cx.account(index)?.data();
-                    if !data.is_empty() {
-                        inputs
-                            .get_or_insert_with(|| {
-                                let mut hasher = blake3::Hasher::new();
-                                hasher.update(&state);
-                                hasher
-                            })
-                            .update(data);
+                    let key = cx.key(index)?;
+                    let seen = cx.key(0)? == key
+                        || inputs
+                            .iter()
+                            .any(|&earlier| cx.key(earlier).is_ok_and(|other| other == key));
+                    if !seen && !cx.account(index)?.data().is_empty() {
+                        inputs.push(index);
                     }
                 }
-                if let Some(inputs) = inputs {
-                    state = *inputs.finalize().as_bytes();
+                if !inputs.is_empty() {
+                    let mut bytes = 0u64;
+                    for &index in &inputs {
+                        bytes += cx.account(index)?.data().len() as u64;
+                    }
+                    cx.consume_compute_units(bytes.saturating_mul(UNITS_PER_INPUT_BYTE))?;
+                    let mut hasher = blake3::Hasher::new();
+                    hasher.update(&state);
+                    for &index in &inputs {
+                        hasher.update(cx.account(index)?.data());
+                    }
+                    state = *hasher.finalize().as_bytes();
                 }
                 for _ in 0..u64::from(units) / UNITS_PER_HASH {
                     state = *blake3::hash(&state).as_bytes();

@@ -551,6 +551,7 @@ mod tests {
                 ConflictPattern::None,
                 ConflictPattern::Chain,
                 ConflictPattern::ReadMostly { shared: accounts },
+                ConflictPattern::ReadWrite { shared: accounts },
             ] {
                 let block = transactions(seed, count, pattern);
                 prop_assert_eq!(

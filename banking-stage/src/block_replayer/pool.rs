@@ -654,8 +654,12 @@ mod tests {
     use crate::sequential_replay::ReplayError;
     use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 
-    /// The block index whose handoff panics outside execution (`usize::MAX`: none). Only
-    /// the test below sets it, and only it replays blocks in this crate's unit tests.
+    /// Held by each test that sets a panic hook below, for as long as it replays: the
+    /// hooks fire on any block with the index they name, and unit tests run at once. No
+    /// other unit test of this crate replays a block.
+    static HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// The block index whose handoff panics outside execution (`usize::MAX`: none).
     static PANIC_OUTSIDE_EXECUTION_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
     pub(super) fn maybe_panic_outside_execution(tasks: &[Task<ReplayTask>]) {
@@ -666,7 +670,7 @@ mod tests {
     }
 
     /// The block index whose task creation panics on the scheduler thread (`usize::MAX`:
-    /// none). Only the test below sets it.
+    /// none).
     static PANIC_IN_CREATE_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
     pub(super) fn maybe_panic_in_create(index: usize) {
@@ -677,6 +681,9 @@ mod tests {
 
     #[test]
     fn a_scheduler_panic_mid_block_reaches_the_caller_and_the_replayer_goes_on() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let workload = Workload::generate(&WorkloadConfig {
             seed: 11,
             transactions: 2_000,
@@ -713,6 +720,9 @@ mod tests {
 
     #[test]
     fn a_worker_panic_outside_execution_fails_the_block_and_the_replayer_goes_on() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let workload = Workload::generate(&WorkloadConfig {
             seed: 11,
             transactions: 200,

@@ -20,8 +20,8 @@
 //! It never answers "not written" for an account some transaction writes.
 //!
 //! The hash is salted per block (with the slot), so an unlucky collision (the program
-//! every transaction invokes sharing its bits with some fee payer's) does not repeat in
-//! every block, while a block filters the same way on every replay.
+//! every transaction invokes sharing its bits with some fee payer's) is unlikely to repeat
+//! in the next block, while a block filters the same way on every replay.
 
 use sdk_lite::Pubkey;
 
@@ -84,23 +84,26 @@ impl WrittenFilter {
             .all(|&bit| self.words[bit / 64] & (1 << (bit % 64)) != 0)
     }
 
-    /// The key's two bits. The key's four 8-byte words, each rotated by its own amount,
-    /// and the salt are folded by xor (so a change in any byte changes the result), then
-    /// mixed by MurmurHash3's 64-bit finalizer (so that it reaches every bit); the first
-    /// bit is the top `bits_log2` bits of the result, the second the next `bits_log2`
-    /// (for filters of up to 2^24 bits, 48 of the 64). A dozen instructions: the filter
-    /// hashes every writable key of the block and every read the block's tasks request.
-    /// Keys chosen to collide only cost the filter its use, never the replay its
+    /// The key's two bits. Starting from the salt, each of the key's four 8-byte words is
+    /// folded in by xor, an odd multiply and a rotation (each step a bijection of the
+    /// running value and of the word, so keys that differ in one word never fold alike,
+    /// and which keys do fold alike depends on the salt), then the result is mixed by
+    /// MurmurHash3's 64-bit finalizer (so that it reaches every bit); the first bit is
+    /// the top `bits_log2` bits of the result, the second the next `bits_log2` (for
+    /// filters of up to 2^24 bits, 48 of the 64). A couple of dozen instructions: the
+    /// filter hashes every writable key of the block and every read the block's tasks
+    /// request. Keys chosen to collide only cost the filter its use, never the replay its
     /// correctness.
     fn bits(&self, key: &Pubkey) -> [usize; 2] {
+        const ODD: u64 = 0x9E37_79B9_7F4A_7C15;
         let bytes = key.as_array();
         let mut folded = self.salt;
-        for (index, word) in bytes.chunks_exact(8).enumerate() {
+        for word in bytes.chunks_exact(8) {
             let word = u64::from_le_bytes(
                 word.try_into()
                     .expect("invariant: chunks_exact(8) yields 8 bytes"),
             );
-            folded ^= word.rotate_left(16 * index as u32);
+            folded = (folded ^ word).wrapping_mul(ODD).rotate_left(29);
         }
         let mut hash = folded;
         hash ^= hash >> 33;

@@ -93,6 +93,15 @@ fn check_run_of(
     for (slot, block) in output.slots.iter().zip(&output.blocks) {
         assert_eq!(slot.bank_hash, block.bank_hash);
         assert!(slot.block_cost <= slot.block_cost_limit);
+        // The scheduler's thread-aware locks never let two workers run conflicting
+        // batches at once, so the workers' execution-level locks never refuse one (a
+        // scheduler that ignored read locks would show here, not in the hashes: the
+        // execution locks turn its mistakes into retries).
+        assert_eq!(
+            slot.retried_account_in_use, 0,
+            "slot {}: no execution lock is refused",
+            slot.slot
+        );
     }
     // The reference: a fresh genesis, every block replayed in order on one thread.
     let replayed = replay_sequentially(genesis(workload), programs, &output.blocks)

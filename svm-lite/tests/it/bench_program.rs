@@ -1,7 +1,9 @@
 //! The bench program.
 
 use sdk_lite::{AccountSharedData, InstructionError, Pubkey, ReadableAccount};
-use svm_lite::bench_program::{BENCH_PROGRAM_ID, BENCH_STATE_LEN, UNITS_PER_HASH};
+use svm_lite::bench_program::{
+    BENCH_PROGRAM_ID, BENCH_STATE_LEN, UNITS_PER_HASH, UNITS_PER_INPUT_BYTE,
+};
 use svm_lite::{
     BenchInstruction, BenchProgram, ComputeMeter, InstructionAccount, execute_instruction,
 };
@@ -107,21 +109,30 @@ fn failures_on_request_and_on_bad_accounts() {
     );
 }
 
-/// Work on `state` with `inputs` as the instruction's other (read-only) accounts; returns
-/// the state's hash after it.
-fn work_with_inputs(state: &AccountSharedData, inputs: &[AccountSharedData]) -> [u8; 32] {
-    let mut meter = ComputeMeter::new(10_000);
+/// Work (no units of its own) on `state` with `inputs` as the instruction's other
+/// (read-only) accounts, `repeat` listing the first input a second time; returns the
+/// state's hash after it and the units it used.
+fn work_with_inputs(
+    state: &AccountSharedData,
+    inputs: &[AccountSharedData],
+    repeat: bool,
+) -> ([u8; 32], u64) {
+    let budget = 10_000;
+    let mut meter = ComputeMeter::new(budget);
     let mut accounts: Vec<AccountSharedData> = std::iter::once(state.clone())
         .chain(inputs.iter().cloned())
         .collect();
     let keys: Vec<Pubkey> = accounts.iter().map(|_| Pubkey::new_unique()).collect();
-    let instruction_accounts: Vec<InstructionAccount> = (0..accounts.len())
+    let mut instruction_accounts: Vec<InstructionAccount> = (0..accounts.len())
         .map(|index| InstructionAccount {
             index_in_transaction: index,
             is_signer: false,
             is_writable: index == 0,
         })
         .collect();
+    if repeat {
+        instruction_accounts.push(instruction_accounts[1]);
+    }
     let data = BenchInstruction::Work { units: 0 }.encode();
     execute_instruction(
         &BenchProgram,
@@ -137,32 +148,45 @@ fn work_with_inputs(state: &AccountSharedData, inputs: &[AccountSharedData]) -> 
         None,
     )
     .expect("work on a valid state succeeds");
-    accounts[0].data()[..32]
+    let state = accounts[0].data()[..32]
         .try_into()
-        .expect("invariant: a state holds a 32-byte hash")
+        .expect("invariant: a state holds a 32-byte hash");
+    (state, budget - meter.remaining())
 }
 
 #[test]
 fn work_mixes_in_what_its_other_accounts_hold() {
     let empty = AccountSharedData::new(1, 0, &Pubkey::new_unique());
     let mut input = state();
-    // Accounts without data are not inputs: the state stays as it was.
+    // Accounts without data are not inputs: the state stays as it was, at no cost.
     assert_eq!(
-        work_with_inputs(&state(), std::slice::from_ref(&empty)),
-        [0u8; 32]
+        work_with_inputs(&state(), std::slice::from_ref(&empty), false),
+        ([0u8; 32], 0)
     );
     let mut expected = blake3::Hasher::new();
     expected.update(&[0u8; 32]);
     expected.update(input.data());
+    let expected = (
+        *expected.finalize().as_bytes(),
+        BENCH_STATE_LEN as u64 * UNITS_PER_INPUT_BYTE,
+    );
     assert_eq!(
-        work_with_inputs(&state(), &[empty, input.clone()]),
-        *expected.finalize().as_bytes()
+        work_with_inputs(&state(), &[input.clone(), empty], false),
+        expected
+    );
+    // An input listed twice is read, and paid for, once.
+    assert_eq!(
+        work_with_inputs(&state(), std::slice::from_ref(&input), true),
+        expected
     );
     // What an input holds shows in the result: a reader that runs after the input's
     // writer computes another state than one that runs before it.
-    let before = work_with_inputs(&state(), std::slice::from_ref(&input));
+    let (before, _) = work_with_inputs(&state(), std::slice::from_ref(&input), false);
     run(BenchInstruction::Write { value: 9 }, &mut input, 1_000)
         .0
         .expect("the write succeeds");
-    assert_ne!(work_with_inputs(&state(), &[input]), before);
+    assert_ne!(
+        work_with_inputs(&state(), std::slice::from_ref(&input), false).0,
+        before
+    );
 }
