@@ -395,3 +395,112 @@ fn check_data_len(key: &Pubkey, account: &AccountSharedData) -> Result<(), Store
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::durable::OpenOptions;
+    use crate::durable::compaction::test_hooks;
+
+    fn key(index: u64) -> Pubkey {
+        let mut bytes = [0xB7; 32];
+        bytes[..8].copy_from_slice(&index.to_le_bytes());
+        Pubkey::new_from_array(bytes)
+    }
+
+    /// Slot `slot` overwrites five of 50 accounts, and is made durable.
+    fn commit(store: &AccountsDb, slot: Slot) {
+        let writes: Vec<(Pubkey, AccountSharedData)> = (0..5)
+            .map(|offset| {
+                let account = AccountSharedData::new_data(
+                    slot * 1_000 + offset,
+                    vec![slot as u8; 16],
+                    &Pubkey::default(),
+                );
+                (key((slot * 7 + offset) % 50), account)
+            })
+            .collect();
+        store
+            .store(slot, &writes)
+            .expect("slots are stored in order");
+        store
+            .commit_slot(slot)
+            .expect("slots are committed in order");
+    }
+
+    fn wants_compaction(store: &AccountsDb) -> bool {
+        store
+            .durable
+            .as_ref()
+            .expect("a durable store")
+            .lock()
+            .wants_compaction()
+    }
+
+    /// The compaction thread decides there is no more work, then a commit makes a run
+    /// worth compacting and wakes it, before the thread looks for a wake-up: the thread
+    /// takes that wake-up there, and it must count as work, or the thread would sleep with
+    /// work left and no commit to come.
+    #[test]
+    fn a_wake_up_taken_while_deciding_to_stop_is_not_lost() {
+        let dir =
+            std::env::temp_dir().join(format!("accounts-db-lost-wake-up-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (paused, on_pause) = mpsc::channel::<()>();
+        let (resume, on_resume) = mpsc::channel::<()>();
+        let mut fired = false;
+        *test_hooks::AFTER_CHECK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(Box::new(move |wants_more| {
+                if !wants_more && !fired {
+                    fired = true;
+                    let _ = paused.send(());
+                    // Until the test has committed (or given up: the sender dropped).
+                    let _ = on_resume.recv();
+                }
+            }));
+        let options = OpenOptions {
+            segment_bytes: 2_048,
+            background_compaction: true,
+            ..OpenOptions::default()
+        };
+        let genesis = || {
+            (0..50)
+                .map(|index| (key(index), AccountSharedData::new(1, 8, &Pubkey::default())))
+                .collect()
+        };
+        let (store, _) = AccountsDb::open(&dir, genesis, options).expect("a fresh directory");
+        for slot in 1..=60 {
+            commit(&store, slot);
+        }
+        // The thread caught up and stopped, between its check and its look for a wake-up.
+        on_pause
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the compaction thread catches up");
+        for slot in 61..=120 {
+            commit(&store, slot);
+        }
+        assert!(
+            wants_compaction(&store),
+            "the new commits made a run worth compacting (else this test shows nothing)"
+        );
+        resume.send(()).expect("the hook waits");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while wants_compaction(&store) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            !wants_compaction(&store),
+            "the wake-up taken after the check was treated as work"
+        );
+        drop(store);
+        *test_hooks::AFTER_CHECK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

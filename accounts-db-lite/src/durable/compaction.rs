@@ -522,6 +522,28 @@ fn rewrite(
     Ok(report)
 }
 
+/// Test-only: a hook the compaction thread calls between deciding whether more work is
+/// left and looking for a wake-up, where a commit's wake-up could be lost.
+#[cfg(test)]
+pub(crate) mod test_hooks {
+    use std::sync::Mutex;
+
+    /// The hook, called with whether more compaction was wanted. Only the unit test that
+    /// sets it opens a store compacting in the background in this crate's unit tests.
+    #[allow(clippy::type_complexity)]
+    pub(crate) static AFTER_CHECK: Mutex<Option<Box<dyn FnMut(bool) + Send>>> = Mutex::new(None);
+
+    pub(super) fn after_check(wants_more: bool) {
+        if let Some(hook) = AFTER_CHECK
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_mut()
+        {
+            hook(wants_more);
+        }
+    }
+}
+
 /// A thread that compacts a log when woken, until dropped.
 #[derive(Debug)]
 pub(crate) struct BackgroundCompactor {
@@ -557,6 +579,8 @@ impl BackgroundCompactor {
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                             .wants_compaction();
+                        #[cfg(test)]
+                        test_hooks::after_check(wants_more);
                         // A wake-up that came meanwhile is work too: a commit may have made a
                         // run worth it after the check above.
                         let woken_meanwhile = match woken.try_recv() {
