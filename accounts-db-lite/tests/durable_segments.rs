@@ -41,6 +41,24 @@ fn no_background() -> OpenOptions {
     }
 }
 
+/// Drops `store` and reopens `dir` (without background compaction): the per-segment counts
+/// rebuilt at open must be those `store` kept in memory (`context` names the case).
+fn reopen_with_the_same_counts(
+    dir: &std::path::Path,
+    store: AccountsDb,
+    context: &str,
+) -> (AccountsDb, accounts_db_lite::durable::Recovered) {
+    let in_memory = store.segment_stats().unwrap();
+    drop(store);
+    let (store, recovered) = AccountsDb::open(dir, genesis, no_background()).unwrap();
+    assert_eq!(
+        store.segment_stats().unwrap(),
+        in_memory,
+        "{context}: the counts kept in memory are the counts rebuilt at open"
+    );
+    (store, recovered)
+}
+
 #[test]
 fn segments_roll_and_reopen_to_the_same_state() {
     let dir = directory("roll");
@@ -50,15 +68,9 @@ fn segments_roll_and_reopen_to_the_same_state() {
     assert!(stats.segments >= 8, "{stats:?}");
     assert_eq!(segment_files(&dir).len(), stats.segments);
     assert!(stats.sealed_superseded > 0);
-    drop(store);
-    let (store, recovered) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    let (store, recovered) = reopen_with_the_same_counts(&dir, store, "rolled segments");
     assert_eq!(recovered.torn_tail, None);
     assert_same(&store, 40);
-    assert_eq!(
-        store.segment_stats().unwrap(),
-        stats,
-        "counts rebuilt at open"
-    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -499,16 +511,9 @@ fn a_merge_drops_a_deletion_whose_account_lived_only_in_the_merged_segments() {
     );
     assert_matches_reference(&store, &slots);
     assert!(store.load(&short_lived).is_none());
-    let stats = store.segment_stats().unwrap();
-    drop(store);
-    let (store, _) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+    let (store, _) = reopen_with_the_same_counts(&dir, store, "a dropped deletion");
     assert_matches_reference(&store, &slots);
     assert!(store.load(&short_lived).is_none());
-    assert_eq!(
-        store.segment_stats().unwrap(),
-        stats,
-        "counts rebuilt at open"
-    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -538,16 +543,11 @@ fn commits_racing_compactions_keep_the_state_and_the_counts() {
             "compactions ran beside the commits"
         );
         assert_same(&store, 400);
-        let in_memory = store.segment_stats().unwrap();
-        drop(store);
-        let (store, recovered) = AccountsDb::open(&dir, genesis, no_background()).unwrap();
+        let store = std::sync::Arc::into_inner(store).expect("the racing threads are done");
+        let (store, recovered) =
+            reopen_with_the_same_counts(&dir, store, &format!("round {round} of races"));
         assert_eq!(recovered.compaction_leftovers_removed, 0);
         assert_same(&store, 400);
-        assert_eq!(
-            store.segment_stats().unwrap(),
-            in_memory,
-            "round {round}: the counts kept during the races are the counts rebuilt at open"
-        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -27,6 +27,18 @@ fn genesis(workload: &Workload) -> Arc<Bank> {
     bank
 }
 
+/// A transaction's accounts as the unified scheduler's lock requests.
+fn usage_requests(
+    transaction: &sdk_lite::SanitizedTransaction,
+) -> impl Iterator<Item = (sdk_lite::Pubkey, unified_scheduler_logic::RequestedUsage)> + '_ {
+    transaction.lock_requests().map(|(key, writable)| {
+        (
+            *key,
+            unified_scheduler_logic::RequestedUsage::from_writable(writable),
+        )
+    })
+}
+
 /// One block holding all of `workload`'s transactions (a long slot, the default limits).
 fn block(workload: &Workload, programs: &Arc<ProgramRegistry>) -> Block {
     let (sender, receiver) = crossbeam_channel::unbounded();
@@ -104,7 +116,7 @@ fn replay(c: &mut Criterion) {
 /// task descheduled at once, which hands out the next. Task creation is timed
 /// too (the replayer's scheduler thread creates its tasks); execution and channels are not.
 fn scheduler_per_task(c: &mut Criterion) {
-    use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
+    use unified_scheduler_logic::{Capability, SchedulingStateMachine, UsageQueue};
 
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = Workload::generate(&WorkloadConfig {
@@ -147,9 +159,7 @@ fn scheduler_per_task(c: &mut Criterion) {
                 let task = SchedulingStateMachine::create_task(
                     index,
                     index as u128,
-                    transaction
-                        .lock_requests()
-                        .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
+                    usage_requests(transaction),
                     &mut loader,
                 );
                 running.extend(machine.schedule_task(task));
@@ -179,7 +189,7 @@ fn scheduler_per_task(c: &mut Criterion) {
 /// the scheduler thread, creation included in its time (the replayer's design now).
 fn scheduler_beside_creator(c: &mut Criterion) {
     use std::time::Instant;
-    use unified_scheduler_logic::{Capability, RequestedUsage, SchedulingStateMachine, UsageQueue};
+    use unified_scheduler_logic::{Capability, SchedulingStateMachine, UsageQueue};
 
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = Workload::generate(&WorkloadConfig {
@@ -211,9 +221,7 @@ fn scheduler_beside_creator(c: &mut Criterion) {
             send(SchedulingStateMachine::create_task(
                 index,
                 index as u128,
-                transaction
-                    .lock_requests()
-                    .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
+                usage_requests(transaction),
                 &mut loader,
             ));
         }
@@ -299,9 +307,7 @@ fn scheduler_beside_creator(c: &mut Criterion) {
                                 let task = SchedulingStateMachine::create_task(
                                     index,
                                     index as u128,
-                                    transaction.lock_requests().map(|(key, writable)| {
-                                        (*key, RequestedUsage::from_writable(writable))
-                                    }),
+                                    usage_requests(transaction),
                                     &mut |key| {
                                         cache
                                             .entry(key)

@@ -679,26 +679,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_scheduler_panic_mid_block_reaches_the_caller_and_the_replayer_goes_on() {
-        let _hooks = HOOKS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// A block of `transactions` seeded transfers over `pattern`, and its programs.
+    fn transfer_block(
+        transactions: usize,
+        pattern: ConflictPattern,
+    ) -> (Workload, Arc<ProgramRegistry>, crate::Block) {
         let workload = Workload::generate(&WorkloadConfig {
             seed: 11,
-            transactions: 2_000,
-            pattern: ConflictPattern::Uniform { accounts: 50 },
+            transactions,
+            pattern,
             mix: TransactionMix::TRANSFERS,
             bench_units: 100,
             max_price: 10,
         });
         let programs = Arc::new(ProgramRegistry::with_builtins());
         let block = workload.sequential_block(&programs);
-        for wait in [
+        (workload, programs, block)
+    }
+
+    /// Replayers of 3 workers, one sleeping and one spinning (with its urgent lane).
+    fn replayers(programs: &Arc<ProgramRegistry>) -> [BlockReplayer; 2] {
+        [
             SpinWait::never(),
             SpinWait::spinning(Duration::from_micros(20)),
-        ] {
-            let mut replayer = BlockReplayer::new(3, Arc::clone(&programs)).with_wait(wait);
+        ]
+        .map(|wait| BlockReplayer::new(3, Arc::clone(programs)).with_wait(wait))
+    }
+
+    #[test]
+    fn a_scheduler_panic_mid_block_reaches_the_caller_and_the_replayer_goes_on() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (workload, programs, block) =
+            transfer_block(2_000, ConflictPattern::Uniform { accounts: 50 });
+        for mut replayer in replayers(&programs) {
             replayer.replay(&workload.genesis_bank(), &block).unwrap();
             assert!(replayer.cached_usage_queues() > 0);
             // Mid-block: tasks created before it are out with the workers.
@@ -723,27 +738,8 @@ mod tests {
         let _hooks = HOOKS
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let workload = Workload::generate(&WorkloadConfig {
-            seed: 11,
-            transactions: 200,
-            pattern: ConflictPattern::None,
-            mix: TransactionMix {
-                transfer: 1,
-                bench: 0,
-                nonce: 0,
-                failing: 0,
-                bad: 0,
-            },
-            bench_units: 100,
-            max_price: 10,
-        });
-        let programs = Arc::new(ProgramRegistry::with_builtins());
-        let block = workload.sequential_block(&programs);
-        for wait in [
-            SpinWait::never(),
-            SpinWait::spinning(Duration::from_micros(20)),
-        ] {
-            let mut replayer = BlockReplayer::new(3, Arc::clone(&programs)).with_wait(wait);
+        let (workload, programs, block) = transfer_block(200, ConflictPattern::None);
+        for mut replayer in replayers(&programs) {
             PANIC_OUTSIDE_EXECUTION_AT.store(17, Ordering::Relaxed);
             let error = replayer
                 .replay(&workload.genesis_bank(), &block)
@@ -760,19 +756,56 @@ mod tests {
         }
     }
 
-    #[test]
-    fn reads_of_accounts_the_block_never_writes_are_not_scheduled() {
-        use crate::block_replayer::written_filter::tests::transaction;
-        // A fresh thread: the state machine takes the thread's scheduling token.
+    /// Runs `test` with a fresh FIFO state machine, on a thread of its own (a state
+    /// machine takes its thread's scheduling token).
+    fn on_scheduling_thread(
+        test: impl FnOnce(&mut SchedulingStateMachine<ReplayTask>) + Send + 'static,
+    ) {
         std::thread::spawn(|| {
             // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
-            // only user of the usage queues of its tasks (from `factory`, below).
+            // only user of the usage queues of the tasks `test` gives it (from a factory
+            // of its own).
             let mut machine = unsafe {
                 SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
                     Capability::FifoQueueing,
                     None,
                 )
             };
+            test(&mut machine);
+        })
+        .join()
+        .expect("the scheduling thread ran");
+    }
+
+    /// Creates and schedules the tasks of the two-transaction `block`: the second must
+    /// wait for the first (`why`), and run once the first is descheduled.
+    fn assert_second_waits_for_first(
+        machine: &mut SchedulingStateMachine<ReplayTask>,
+        factory: &mut TaskFactory,
+        block: &[BufferedTransaction],
+        why: &str,
+    ) {
+        let first = machine
+            .schedule_task(factory.create(0, &block[0]))
+            .expect("the first task holds its accounts");
+        assert!(
+            machine
+                .schedule_task(factory.create(1, &block[1]))
+                .is_none(),
+            "{why}"
+        );
+        machine.deschedule_task(&first);
+        let second = machine
+            .schedule_next_unblocked_task()
+            .expect("the second task runs once the first is done");
+        machine.deschedule_task(&second);
+        assert!(machine.has_no_active_task());
+    }
+
+    #[test]
+    fn reads_of_accounts_the_block_never_writes_are_not_scheduled() {
+        use crate::block_replayer::written_filter::tests::transaction;
+        on_scheduling_thread(|machine| {
             let hot = Pubkey::new_unique();
             let writer = transaction(Pubkey::new_unique(), &[hot], &[]);
             let mut factory = TaskFactory::default();
@@ -782,69 +815,46 @@ mod tests {
                 .find(|key| !factory.written.may_be_written(key))
                 .expect("invariant: most keys are not in a one-key filter");
             // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes.
-            let block: Arc<[BufferedTransaction]> = Arc::from(vec![
+            let block = [
                 writer,
                 transaction(Pubkey::new_unique(), &[], &[hot, config]),
-            ]);
+            ];
             factory.begin_block(&block, 1);
             assert!(!factory.written.may_be_written(&config));
-            let first = machine
-                .schedule_task(factory.create(0, &block[0]))
-                .expect("the writer holds its accounts");
-            assert!(
-                machine.schedule_task(factory.create(1, &block[1])).is_none(),
-                "the reader of `hot` waits for its writer"
+            assert_second_waits_for_first(
+                machine,
+                &mut factory,
+                &block,
+                "the reader of `hot` waits for its writer",
             );
             assert!(factory.cache.contains_key(&hot));
-            assert!(!factory.cache.contains_key(&config), "`config` needs no queue");
-            machine.deschedule_task(&first);
-            let second = machine
-                .schedule_next_unblocked_task()
-                .expect("the reader runs once the writer is done");
-            machine.deschedule_task(&second);
-            assert!(machine.has_no_active_task());
-        })
-        .join()
-        .expect("the scheduling thread ran");
+            assert!(
+                !factory.cache.contains_key(&config),
+                "`config` needs no queue"
+            );
+        });
     }
 
     #[test]
     fn a_read_before_a_later_write_is_still_scheduled() {
         use crate::block_replayer::written_filter::tests::transaction;
-        std::thread::spawn(|| {
-            // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
-            // only user of the usage queues of its tasks (from `factory`, below).
-            let mut machine = unsafe {
-                SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
-                    Capability::FifoQueueing,
-                    None,
-                )
-            };
+        on_scheduling_thread(|machine| {
             // 0 reads `later`, which 1 writes: the writer waits for the earlier reader (the
             // filter is of the whole block, not of the transactions created so far).
             let later = Pubkey::new_unique();
-            let block: Arc<[BufferedTransaction]> = Arc::from(vec![
+            let block = [
                 transaction(Pubkey::new_unique(), &[], &[later]),
                 transaction(Pubkey::new_unique(), &[later], &[]),
-            ]);
+            ];
             let mut factory = TaskFactory::default();
             factory.begin_block(&block, 1);
-            let first = machine
-                .schedule_task(factory.create(0, &block[0]))
-                .expect("the reader holds its accounts");
-            assert!(
-                machine.schedule_task(factory.create(1, &block[1])).is_none(),
-                "the writer of `later` waits for its earlier reader"
+            assert_second_waits_for_first(
+                machine,
+                &mut factory,
+                &block,
+                "the writer of `later` waits for its earlier reader",
             );
-            machine.deschedule_task(&first);
-            let second = machine
-                .schedule_next_unblocked_task()
-                .expect("the writer runs once the reader is done");
-            machine.deschedule_task(&second);
-            assert!(machine.has_no_active_task());
-        })
-        .join()
-        .expect("the scheduling thread ran");
+        });
     }
 
     #[test]

@@ -8,36 +8,55 @@ use svm_lite::{
     BenchInstruction, BenchProgram, ComputeMeter, InstructionAccount, execute_instruction,
 };
 
-fn run(
+/// Runs `instruction` on `accounts` (listed by `instruction_accounts`) with `budget`
+/// compute units; returns its result and the units it used.
+fn execute(
     instruction: BenchInstruction,
-    state: &mut AccountSharedData,
+    accounts: &mut [AccountSharedData],
+    instruction_accounts: &[InstructionAccount],
     budget: u64,
 ) -> (Result<(), InstructionError>, u64) {
     let mut meter = ComputeMeter::new(budget);
-    let mut accounts = [state.clone()];
+    let keys: Vec<Pubkey> = accounts.iter().map(|_| Pubkey::new_unique()).collect();
     let data = instruction.encode();
-    let instruction_accounts = [InstructionAccount {
-        index_in_transaction: 0,
-        is_signer: false,
-        is_writable: true,
-    }];
     let result = execute_instruction(
         &BenchProgram,
         &svm_lite::Invocation {
             program_id: BENCH_PROGRAM_ID,
             data: &data,
-            accounts: &instruction_accounts,
+            accounts: instruction_accounts,
         },
-        &[Pubkey::new_unique()],
-        &mut accounts,
+        &keys,
+        accounts,
         &mut meter,
         &crate::environment(),
         None,
     );
+    (result, budget - meter.remaining())
+}
+
+/// The instruction's accounts: the transaction's first `count`, the first writable.
+fn listed(count: usize) -> Vec<InstructionAccount> {
+    (0..count)
+        .map(|index| InstructionAccount {
+            index_in_transaction: index,
+            is_signer: false,
+            is_writable: index == 0,
+        })
+        .collect()
+}
+
+fn run(
+    instruction: BenchInstruction,
+    state: &mut AccountSharedData,
+    budget: u64,
+) -> (Result<(), InstructionError>, u64) {
+    let mut accounts = [state.clone()];
+    let (result, used) = execute(instruction, &mut accounts, &listed(1), budget);
     if result.is_ok() {
         *state = accounts[0].clone();
     }
-    (result, budget - meter.remaining())
+    (result, used)
 }
 
 fn state() -> AccountSharedData {
@@ -117,41 +136,24 @@ fn work_with_inputs(
     inputs: &[AccountSharedData],
     repeat: bool,
 ) -> ([u8; 32], u64) {
-    let budget = 10_000;
-    let mut meter = ComputeMeter::new(budget);
     let mut accounts: Vec<AccountSharedData> = std::iter::once(state.clone())
         .chain(inputs.iter().cloned())
         .collect();
-    let keys: Vec<Pubkey> = accounts.iter().map(|_| Pubkey::new_unique()).collect();
-    let mut instruction_accounts: Vec<InstructionAccount> = (0..accounts.len())
-        .map(|index| InstructionAccount {
-            index_in_transaction: index,
-            is_signer: false,
-            is_writable: index == 0,
-        })
-        .collect();
+    let mut instruction_accounts = listed(accounts.len());
     if repeat {
         instruction_accounts.push(instruction_accounts[1]);
     }
-    let data = BenchInstruction::Work { units: 0 }.encode();
-    execute_instruction(
-        &BenchProgram,
-        &svm_lite::Invocation {
-            program_id: BENCH_PROGRAM_ID,
-            data: &data,
-            accounts: &instruction_accounts,
-        },
-        &keys,
+    let (result, used) = execute(
+        BenchInstruction::Work { units: 0 },
         &mut accounts,
-        &mut meter,
-        &crate::environment(),
-        None,
-    )
-    .expect("work on a valid state succeeds");
+        &instruction_accounts,
+        10_000,
+    );
+    result.expect("work on a valid state succeeds");
     let state = accounts[0].data()[..32]
         .try_into()
         .expect("invariant: a state holds a 32-byte hash");
-    (state, budget - meter.remaining())
+    (state, used)
 }
 
 #[test]
