@@ -3,12 +3,13 @@
 //!
 //! `mod.rs` holds the replayer and its in-order path; `pool.rs` the scheduler thread and
 //! the workers (kept across blocks); `worker.rs` what a worker does with a handoff;
-//! `written_filter.rs` which accounts a block may write (reads of the others are not
-//! scheduled).
+//! `contested_filter.rs` which accounts two transactions of a block may contend for (the
+//! others are not scheduled, and a transaction that touches none needs no task).
 
+mod contested_filter;
+mod handover;
 mod pool;
 mod worker;
-mod written_filter;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use ahash::AHashSet;
-use sdk_lite::{SanitizedTransaction, TransactionError};
+use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
 use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
 
 use crate::bank::Bank;
@@ -26,7 +27,8 @@ use crate::messages::BufferedTransaction;
 use crate::pipeline::MAX_WORKERS;
 use crate::sequential_replay::ReplayError;
 use crate::spin_wait::SpinWait;
-use pool::{BlockOutcome, ReplayPool};
+use handover::{Claim, Handover, InOrderReport};
+use pool::{BlockOutcome, ReplayPool, Reply};
 use worker::{BlockContext, Failure};
 
 pub use pool::MAX_TASKS_PER_HANDOFF;
@@ -38,6 +40,11 @@ pub const MIN_PARALLELISM: f64 = 1.5;
 
 /// Usage queues kept across blocks at most; past it, the cache is cleared between blocks.
 pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
+
+/// The work the calling thread claims at a time while the scheduler checks a block (see
+/// `handover.rs`): what a scheduler taking over waits for at most, and enough to keep
+/// the claims' cost small beside it.
+const UNDECIDED_CHUNK_WORK: Duration = Duration::from_micros(10);
 
 /// What a replay task carries: the transaction and its index in the block.
 #[derive(Debug)]
@@ -72,8 +79,9 @@ pub struct ReplayMetrics {
     pub transactions: usize,
     /// Workers used.
     pub workers: usize,
-    /// Whether the block ran in order on the calling thread (one worker, or too little
-    /// parallelism: see [`MIN_PARALLELISM`]).
+    /// Whether the whole block ran in order on the calling thread: with one worker, for a
+    /// block with too little parallelism (see [`MIN_PARALLELISM`]), or for one that the
+    /// calling thread finished before the scheduler thread's check did.
     pub in_order: bool,
     /// Wall time of the block's replay (from the first task to the frozen bank).
     pub wall: Duration,
@@ -81,8 +89,10 @@ pub struct ReplayMetrics {
     /// checks, execution and commit).
     pub timings: Vec<TransactionTiming>,
     /// How long the scheduler thread was busy on the block (filtering the block's
-    /// accounts, creating tasks, scheduling, handing out, descheduling; not waiting): near
-    /// `wall`, the scheduler is what limits the replay. Zero for a block replayed in order.
+    /// accounts, checking its parallelism, creating tasks, scheduling, handing out,
+    /// descheduling; not waiting): near `wall`, the scheduler is what limits the replay.
+    /// For a block replayed in order, the check that chose it; zero with one worker or
+    /// for a block without transactions (no check, no scheduler thread).
     pub scheduler_busy: Duration,
 }
 
@@ -134,21 +144,30 @@ impl ReplayMetrics {
 /// Per block: the calling thread checks what can be checked before anything runs (the
 /// parent hash, no signature twice, every transaction's age and status-cache check) and
 /// hands the block's transactions to the scheduler thread. That thread owns the state
-/// machine and the usage-queue cache: it creates a task per transaction (resolving each
-/// account to its usage queue), a bite at a time between looks at the workers' answers.
-/// A read of an account that no transaction of the block writes (a program, a shared
-/// configuration account) orders nothing, so it is left out of the task: a filter of the
-/// block's writable accounts, built before its first task, tells them apart (see
-/// `written_filter.rs`; it may keep such a read, never drops a needed one).
+/// machine and the usage-queue cache. Before the block's first task it learns which
+/// accounts the block *contests*: written by one of its transactions and touched by
+/// another. Only those can order two transactions; a program every transaction invokes, a
+/// configuration account nobody writes, a fee payer or an account that one transaction
+/// alone touches order nothing (a filter tells them apart, see `contested_filter.rs`: it
+/// may call such an account contested, never the other way round). Then, a bite at a
+/// time between looks at the workers' answers, it creates a task for each transaction
+/// that touches a contested account, with those accounts only (resolving each to its usage
+/// queue); a transaction that touches none is *independent*: it commutes with every
+/// other transaction of the block, so it gets no task and is handed out as it is.
+///
 /// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
 /// (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads spin, about 12 µs of what tasks
 /// have cost so far); a task that had to wait for an account, a link of a conflict chain,
-/// goes ahead of the others on an urgent lane where threads have cores of their own. A
-/// worker runs a handoff's tasks against the bank as one batch (they were runnable
-/// together, so none conflicts with another: load, execute, commit) and sends them back;
-/// the scheduler deschedules them, which hands their accounts to the next tasks in block
-/// order. The state machine's FIFO order per account makes the result equal to running
-/// the block in order.
+/// goes ahead of the others on an urgent lane where threads have cores of their own.
+/// Independent transactions fill in after the tasks, in handoffs that shrink towards the
+/// block's end (and keep to the 12 µs where the block has chains). A worker runs a
+/// handoff against the bank as one batch (its transactions were runnable together, so
+/// none conflicts with another: load, execute, commit) and sends it back; the scheduler
+/// deschedules the tasks, which hands their accounts to the next tasks in block order.
+/// The state machine's FIFO order per contested account makes the result equal to
+/// running the block in order. A block without conflicts never touches the state machine:
+/// its scheduler thread only reads the block twice (the filter, then each transaction's
+/// accounts against it) and hands it out.
 ///
 /// Tasks are created on the scheduler thread, not beside it: a task holds a reference to
 /// each of its accounts' queues, so a creating thread of its own would write the
@@ -174,8 +193,9 @@ pub struct BlockReplayer {
     pool: Option<ReplayPool>,
     /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
     wait: Option<SpinWait>,
-    /// The scheduler thread's busy time on the last block replayed in parallel.
-    last_scheduler_busy: Duration,
+    /// Transactions the calling thread claims at most before the scheduler's verdict
+    /// (unlimited but in tests, which pin where the scheduler takes over).
+    claim_limit: usize,
 }
 
 impl BlockReplayer {
@@ -186,7 +206,7 @@ impl BlockReplayer {
             programs,
             pool: None,
             wait: None,
-            last_scheduler_busy: Duration::ZERO,
+            claim_limit: usize::MAX,
         }
     }
 
@@ -196,6 +216,15 @@ impl BlockReplayer {
     #[must_use]
     pub fn with_wait(mut self, wait: SpinWait) -> Self {
         self.wait = Some(wait);
+        self
+    }
+
+    /// The same replayer with its calling thread claiming at most `limit` transactions of
+    /// a block before the scheduler's verdict (then waiting for it), so that a test knows
+    /// where the scheduler takes over.
+    #[cfg(test)]
+    pub(crate) fn with_claim_limit(mut self, limit: usize) -> Self {
+        self.claim_limit = limit;
         self
     }
 
@@ -267,13 +296,16 @@ impl BlockReplayer {
             .collect();
         let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
         let start = Instant::now();
-        let in_order = self.num_workers == 1 || !has_parallelism(&transactions, MIN_PARALLELISM);
-        self.last_scheduler_busy = Duration::ZERO;
-        let outcome = if in_order {
-            self.execute_in_order(&bank, block, start)
-        } else {
-            self.execute(&bank, &transactions, start)
-        };
+        let (in_order, outcome, scheduler_busy) =
+            if self.num_workers == 1 || transactions.is_empty() {
+                (
+                    true,
+                    self.execute_in_order(&bank, block, start),
+                    Duration::ZERO,
+                )
+            } else {
+                self.execute(&bank, block, &transactions, start)
+            };
         let timings = match outcome {
             Ok(timings) => timings,
             Err((index, failure)) => {
@@ -308,15 +340,35 @@ impl BlockReplayer {
             in_order,
             wall,
             timings,
-            scheduler_busy: self.last_scheduler_busy,
+            scheduler_busy,
         };
         Ok((bank, metrics))
     }
 
     /// Runs the block's entries in order on this thread, each as one batch (no handoffs:
-    /// for one worker, or a block that is one long chain); returns the timings, or the
-    /// first transaction that could not be committed.
+    /// for one worker); returns the timings, or the first transaction that could not be
+    /// committed.
     fn execute_in_order(&self, bank: &Arc<Bank>, block: &Block, start: Instant) -> BlockOutcome {
+        let mut timings = Vec::with_capacity(block.transaction_count());
+        for entry in &block.entries {
+            if !entry.transactions.is_empty() {
+                let first = timings.len();
+                timings.extend(self.run_in_order(bank, &entry.transactions, first, start)?);
+            }
+        }
+        Ok(timings)
+    }
+
+    /// Runs `transactions`, the block's from its `first_index`-th on, in order on this
+    /// thread as one batch; returns their timings, or the first that could not be
+    /// committed (then none of the batch was).
+    fn run_in_order(
+        &self,
+        bank: &Arc<Bank>,
+        transactions: &[BufferedTransaction],
+        first_index: usize,
+        start: Instant,
+    ) -> BlockOutcome {
         let config = ProcessingConfig {
             recording: RecordingConfig {
                 transaction_times: true,
@@ -324,58 +376,56 @@ impl BlockReplayer {
             },
             error_metrics: None,
         };
-        let mut timings = Vec::with_capacity(block.transaction_count());
-        for entry in &block.entries {
-            if entry.transactions.is_empty() {
-                continue;
+        let batch_start = Instant::now();
+        let output = match catch_unwind(AssertUnwindSafe(|| {
+            bank.load_and_execute(&self.programs, transactions, &config)
+        })) {
+            Ok(output) => output,
+            Err(_) => {
+                // Nothing of the batch was committed: run it one transaction at a time to
+                // name the one that panics, as the parallel path does.
+                return Err(self.find_panicking(bank, transactions, first_index));
             }
-            let entry_start = Instant::now();
-            let output = match catch_unwind(AssertUnwindSafe(|| {
-                bank.load_and_execute(&self.programs, &entry.transactions, &config)
-            })) {
-                Ok(output) => output,
-                Err(_) => {
-                    // Nothing of the entry was committed: run it one transaction at a
-                    // time to name the one that panics, as the parallel path does.
-                    return Err(self.find_panicking(bank, &entry.transactions, timings.len()));
-                }
-            };
-            if let Some((offset, error)) = output
-                .results
-                .iter()
-                .enumerate()
-                .find_map(|(offset, result)| result.as_ref().err().map(|e| (offset, e)))
-            {
-                return Err((timings.len() + offset, Failure::Error(error.clone())));
-            }
-            if bank.commit(&entry.transactions, &output).is_err() {
-                return Err((
-                    timings.len(),
-                    Failure::Error(TransactionError::CommitCancelled),
-                ));
-            }
-            let times = output
-                .transaction_times
-                .expect("invariant: asked for transaction times");
-            // The entry's checks and commit are shared work: spread them evenly, so a
-            // transaction's time means the same as on the parallel path (checks,
-            // execution, commit).
-            let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
-            let shared = entry_start.elapsed().saturating_sub(executed)
-                / u32::try_from(times.len()).unwrap_or(u32::MAX);
-            let mut at = entry_start - start;
-            for (_, duration) in times {
+        };
+        if let Some((offset, error)) = output
+            .results
+            .iter()
+            .enumerate()
+            .find_map(|(offset, result)| result.as_ref().err().map(|e| (offset, e)))
+        {
+            return Err((first_index + offset, Failure::Error(error.clone())));
+        }
+        if bank.commit(transactions, &output).is_err() {
+            return Err((
+                first_index,
+                Failure::Error(TransactionError::CommitCancelled),
+            ));
+        }
+        let times = output
+            .transaction_times
+            .expect("invariant: asked for transaction times");
+        // The batch's checks and commit are shared work: spread them evenly, so a
+        // transaction's time means the same as on the parallel path (checks, execution,
+        // commit).
+        let executed: Duration = times.iter().map(|&(_, duration)| duration).sum();
+        let shared = batch_start.elapsed().saturating_sub(executed)
+            / u32::try_from(times.len()).unwrap_or(u32::MAX);
+        let mut at = batch_start - start;
+        Ok(times
+            .into_iter()
+            .enumerate()
+            .map(|(offset, (_, duration))| {
                 let duration = duration + shared;
-                timings.push(TransactionTiming {
-                    index: timings.len(),
+                let timing = TransactionTiming {
+                    index: first_index + offset,
                     worker: 0,
                     start: at,
                     duration,
-                });
+                };
                 at += duration;
-            }
-        }
-        Ok(timings)
+                timing
+            })
+            .collect())
     }
 
     /// Runs `transactions` (an entry whose batch panicked; the first is the block's
@@ -409,17 +459,18 @@ impl BlockReplayer {
         (first_index, Failure::Panicked)
     }
 
-    /// Runs the block's transactions in parallel on the pool (started on first use);
-    /// returns their timings, or the first (in block order) that could not be committed.
+    /// Replays the block with the pool (started on first use): runs it in order here from
+    /// its first transaction while the scheduler thread checks it, then either goes on to
+    /// its end (too little parallelism) or stops where the scheduler takes over (see
+    /// `handover.rs`). Returns whether it ran in order, the timings or the first failure,
+    /// and the scheduler thread's busy time.
     fn execute(
         &mut self,
         bank: &Arc<Bank>,
+        block: &Block,
         transactions: &Arc<[BufferedTransaction]>,
         start: Instant,
-    ) -> BlockOutcome {
-        if transactions.is_empty() {
-            return Ok(Vec::new());
-        }
+    ) -> (bool, BlockOutcome, Duration) {
         let num_workers = self.num_workers;
         let programs = &self.programs;
         // Busy at once: the workers and the scheduler (this thread waits for the outcome).
@@ -431,20 +482,22 @@ impl BlockReplayer {
             .get_or_insert_with(|| ReplayPool::start(num_workers, programs, wait));
         let context = Arc::new(BlockContext {
             bank: Arc::clone(bank),
+            transactions: Arc::clone(transactions),
+            handover: Handover::default(),
             failed_at: AtomicUsize::new(usize::MAX),
             start,
             scheduler_busy_ns: std::sync::atomic::AtomicU64::new(0),
         });
-        let outcome = pool.begin(Arc::clone(&context), Arc::clone(transactions));
-        match outcome.recv() {
-            Ok(outcome) => {
-                self.last_scheduler_busy = Duration::from_nanos(
-                    context
-                        .scheduler_busy_ns
-                        .load(std::sync::atomic::Ordering::Relaxed),
-                );
-                outcome
-            }
+        let (report, report_receiver) = crossbeam_channel::bounded(1);
+        let reply = pool.begin(Arc::clone(&context), report_receiver);
+        let (mine, finished) = self.run_until_handover(bank, block, &context.handover, start);
+        // The scheduler waits for this only if it took over; it holds one report.
+        let _ = report.send(InOrderReport {
+            finished,
+            failed: mine.is_err(),
+        });
+        let reply = match reply.recv() {
+            Ok(reply) => reply,
             Err(_) => {
                 // The scheduler thread died (a broken invariant): report its panic here.
                 let pool = self
@@ -455,8 +508,92 @@ impl BlockReplayer {
                 // thread with fresh queues.
                 std::panic::resume_unwind(pool.into_panic())
             }
+        };
+        let scheduler_busy = Duration::from_nanos(
+            context
+                .scheduler_busy_ns
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+        match reply {
+            Reply::Declined => (true, mine, scheduler_busy),
+            Reply::Ran(outcome) => {
+                let outcome = mine.and_then(|mut timings| {
+                    timings.extend(outcome?);
+                    Ok(timings)
+                });
+                (false, outcome, scheduler_busy)
+            }
         }
     }
+
+    /// Runs the block in order on this thread from its first transaction until the
+    /// scheduler takes over (or to its end): a few transactions at a time while the
+    /// scheduler's verdict is out, entry by entry once the block is this thread's. Returns
+    /// the timings of the transactions it ran or its first failure, and how many it ran.
+    fn run_until_handover(
+        &self,
+        bank: &Arc<Bank>,
+        block: &Block,
+        handover: &Handover,
+        start: Instant,
+    ) -> (BlockOutcome, usize) {
+        let mut timings: Vec<TransactionTiming> = Vec::with_capacity(block.transaction_count());
+        let mut whole_block = false;
+        let mut entry_start = 0;
+        for entry in &block.entries {
+            let entry_end = entry_start + entry.transactions.len();
+            let mut next = entry_start;
+            while next < entry_end {
+                let to = if whole_block {
+                    entry_end
+                } else {
+                    let to = entry_end
+                        .min(next + undecided_chunk(&timings))
+                        .min(self.claim_limit.max(next));
+                    match handover.claim(next, to) {
+                        Claim::Granted => to,
+                        Claim::WholeBlock => {
+                            whole_block = true;
+                            entry_end
+                        }
+                        Claim::TakenOver => return (Ok(timings), next),
+                    }
+                };
+                if to == next {
+                    // At the claim limit (tests): wait for the verdict.
+                    std::thread::yield_now();
+                    continue;
+                }
+                let chunk = &entry.transactions[next - entry_start..to - entry_start];
+                match self.run_in_order(bank, chunk, next, start) {
+                    Ok(chunk_timings) => timings.extend(chunk_timings),
+                    Err(failure) => {
+                        handover.stop();
+                        return (Err(failure), next);
+                    }
+                }
+                next = to;
+            }
+            entry_start = entry_end;
+        }
+        let finished = timings.len();
+        (Ok(timings), finished)
+    }
+}
+
+/// Transactions the calling thread claims at a time while the scheduler's verdict is out:
+/// about [`UNDECIDED_CHUNK_WORK`] of them by what they have cost so far (one at first), so
+/// that a scheduler taking over waits that long at most.
+fn undecided_chunk(timings: &[TransactionTiming]) -> usize {
+    let Some(last) = timings.len().checked_sub(1) else {
+        return 1;
+    };
+    let elapsed = timings[last].start + timings[last].duration - timings[0].start;
+    let mean = elapsed / u32::try_from(timings.len()).unwrap_or(u32::MAX);
+    let chunk = UNDECIDED_CHUNK_WORK.as_nanos() / mean.as_nanos().max(1);
+    usize::try_from(chunk)
+        .unwrap_or(usize::MAX)
+        .clamp(1, MAX_TASKS_PER_HANDOFF)
 }
 
 /// How many transactions the block holds per link of its longest chain of conflicting
@@ -479,14 +616,27 @@ pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
 /// Whether `available_parallelism(transactions) >= min`, deciding as soon as the rest of
 /// the block cannot change the answer (each transaction lengthens the longest chain by one
 /// link at most): a block without conflicts is settled after `1 - 1 / min` of it (a third,
-/// for 1.5), a single chain once it is longer than `len / min` links (two thirds). This
-/// runs before every block, on the calling thread, ahead of its first task.
-fn has_parallelism(transactions: &[BufferedTransaction], min: f64) -> bool {
+/// for 1.5), a single chain once it is longer than `len / min` links (two thirds).
+///
+/// Only the accounts `contested` says may be contested are followed: an account that no
+/// transaction writes, or that one transaction alone touches, links no two transactions,
+/// so leaving it out changes no chain. This runs before every block on the scheduler
+/// thread, after the block's filter (`contested_filter.rs`): the accounts it follows are
+/// then the few that conflicts run through, and an independent transaction costs a
+/// filter lookup per account.
+pub(crate) fn has_parallelism(
+    transactions: &[BufferedTransaction],
+    min: f64,
+    contested: impl Fn(&Pubkey) -> bool,
+) -> bool {
     // The longest chain the block may have and still offer `min` transactions per link.
     let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
-    let mut tracker = ChainTracker::with_capacity(transactions.len());
+    let mut tracker = ChainTracker::default();
     for (added, transaction) in transactions.iter().enumerate() {
-        let links = tracker.add(transaction.lock_requests(), Duration::from_nanos(1));
+        let requests = transaction
+            .lock_requests()
+            .filter(|(key, _)| contested(key));
+        let links = tracker.add(requests, Duration::from_nanos(1));
         let links = links.as_nanos() as f64;
         if links > max_links {
             return false;
@@ -538,7 +688,8 @@ mod tests {
     }
 
     proptest! {
-        /// The early-stopping check answers as the full computation does.
+        /// The early-stopping check answers as the full computation does, following every
+        /// account or only the contested ones.
         #[test]
         fn has_parallelism_agrees_with_available_parallelism(
             seed in any::<u64>(),
@@ -554,10 +705,19 @@ mod tests {
                 ConflictPattern::ReadWrite { shared: accounts },
             ] {
                 let block = transactions(seed, count, pattern);
+                let expected = available_parallelism(&block) >= min;
                 prop_assert_eq!(
-                    has_parallelism(&block, min),
-                    available_parallelism(&block) >= min,
-                    "{} transactions, pattern {:?}, min {}", block.len(), pattern, min
+                    has_parallelism(&block, min, |_| true),
+                    expected,
+                    "every account: {} transactions, pattern {:?}, min {}", block.len(), pattern, min
+                );
+                // Following only the contested accounts changes no chain.
+                let mut filter = contested_filter::ContestedFilter::default();
+                filter.rebuild(&block, seed);
+                prop_assert_eq!(
+                    has_parallelism(&block, min, |key| filter.is_contested(key)),
+                    expected,
+                    "contested accounts: {} transactions, pattern {:?}, min {}", block.len(), pattern, min
                 );
             }
         }

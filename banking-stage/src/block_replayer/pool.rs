@@ -19,9 +19,12 @@ use unified_scheduler_logic::{
     Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
 };
 
-use super::worker::{BlockContext, Failure, TaskResult, panicked_handoff, run_handoff};
-use super::written_filter::WrittenFilter;
-use super::{MAX_CACHED_USAGE_QUEUES, ReplayTask, TransactionTiming};
+use super::contested_filter::ContestedFilter;
+use super::handover::{InOrderReport, TakeOver};
+use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
+use super::{
+    MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayTask, TransactionTiming, has_parallelism,
+};
 use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
 
@@ -35,6 +38,13 @@ const NEW_TASKS_PER_TURN_SPINNING: usize = 8;
 /// wake-up (tens of microseconds), and larger bites make larger handoffs, each of which
 /// may cost a wake-up.
 const NEW_TASKS_PER_TURN_SLEEPING: usize = 32;
+
+/// Transactions the scheduler looks at, at most, per task it may create in a bite. An
+/// independent transaction (one that touches no contested account, see
+/// `contested_filter.rs`) costs it a filter lookup per account and a place in a handoff,
+/// a small fraction of a task's creation, scheduling and descheduling, so a bite of a
+/// block of mostly independent transactions covers many more of them.
+const LOOKS_PER_NEW_TASK: usize = 16;
 
 /// Fresh handoffs sent but not answered, per worker, at most, where the scheduler spins
 /// (has a core of its own): enough queued that a worker does not idle while the scheduler
@@ -58,16 +68,65 @@ const TASK_TIME_SMOOTHING: f64 = 1.0 / 32.0;
 /// What a block's replay returns: the timings in block order, or its first failure.
 pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
 
-/// A worker's answers for one handoff, and the lane it came on.
-struct Answers {
-    urgent: bool,
-    tasks: Vec<(Task<ReplayTask>, TaskResult)>,
+/// The scheduler thread's answer for a block.
+#[derive(Debug)]
+pub(super) enum Reply {
+    /// The scheduler ran none of the block: it has less than [`MIN_PARALLELISM`]
+    /// transactions per link of its longest conflict chain (the calling thread runs it in
+    /// order), or the calling thread had claimed all of it, or stopped on a failure.
+    Declined,
+    /// The scheduler took over where the calling thread stopped and ran the rest: the
+    /// rest's timings, in block order, or its first failure.
+    Ran(BlockOutcome),
 }
 
-/// Tasks for a worker, with the block they belong to and the lane they travel on.
+/// What a handoff carries: tasks of the state machine, or independent transactions, which
+/// need no task (their indices in the block).
+enum Work {
+    Scheduled(Vec<Task<ReplayTask>>),
+    Independent(Vec<usize>),
+}
+
+impl Work {
+    /// The block indices of the work's transactions, in order.
+    fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+        let (scheduled, independent) = match self {
+            Self::Scheduled(tasks) => (tasks.as_slice(), &[][..]),
+            Self::Independent(indices) => (&[][..], indices.as_slice()),
+        };
+        scheduled
+            .iter()
+            .map(|task| task.payload().index)
+            .chain(independent.iter().copied())
+    }
+
+    /// The work's transactions with their block indices, in order.
+    fn items<'a>(&'a self, context: &'a BlockContext) -> Vec<Item<'a>> {
+        match self {
+            Self::Scheduled(tasks) => tasks
+                .iter()
+                .map(|task| (task.payload().index, &task.payload().transaction))
+                .collect(),
+            Self::Independent(indices) => indices
+                .iter()
+                .map(|&index| (index, &context.transactions[index]))
+                .collect(),
+        }
+    }
+}
+
+/// A worker's answers for one handoff: the work it was given, a result per transaction, and
+/// the lane it came on.
+struct Answers {
+    urgent: bool,
+    work: Work,
+    results: Vec<TaskResult>,
+}
+
+/// Work for a worker, with the block it belongs to and the lane it travels on.
 struct Handoff {
     context: Arc<BlockContext>,
-    tasks: Vec<Task<ReplayTask>>,
+    work: Work,
     urgent: bool,
 }
 
@@ -79,12 +138,14 @@ struct Lanes<T> {
     normal: T,
 }
 
-/// One block for the scheduler thread: it creates a task per transaction, in block order,
-/// and sends the outcome back on `outcome`.
+/// One block for the scheduler thread (its transactions are in the context): it creates a
+/// task per transaction that needs one, in block order, and sends the outcome back on
+/// `outcome`.
 struct BlockJob {
     context: Arc<BlockContext>,
-    transactions: Arc<[BufferedTransaction]>,
-    outcome: Sender<BlockOutcome>,
+    /// Where the calling thread stopped running the block in order.
+    report: Receiver<InOrderReport>,
+    outcome: Sender<Reply>,
 }
 
 /// What the scheduler thread is asked to do.
@@ -171,17 +232,17 @@ impl ReplayPool {
         }
     }
 
-    /// Starts a block of `transactions` (in block order): returns where its outcome will
-    /// come.
+    /// Starts the block of `context`, whose calling thread says on `report` where it
+    /// stopped running it in order: returns where the answer will come.
     pub(super) fn begin(
         &self,
         context: Arc<BlockContext>,
-        transactions: Arc<[BufferedTransaction]>,
-    ) -> Receiver<BlockOutcome> {
+        report: Receiver<InOrderReport>,
+    ) -> Receiver<Reply> {
         let (outcome, outcome_receiver) = bounded(1);
         let job = BlockJob {
             context,
-            transactions,
+            report,
             outcome,
         };
         // A scheduler that died leaves the job unanswered: the caller sees the outcome
@@ -238,27 +299,29 @@ fn run_worker(
 ) {
     while let Some(Handoff {
         context,
-        tasks,
+        work,
         urgent,
     }) = next_handoff(runnable, wait)
     {
         // Execution panics are caught inside; one anywhere else (a broken invariant in
-        // the bank or the store) still answers for every task, so nothing waits forever.
+        // the bank or the store) still answers for every transaction, so nothing waits
+        // forever.
         let results = catch_unwind(AssertUnwindSafe(|| {
             #[cfg(test)]
-            tests::maybe_panic_outside_execution(&tasks);
-            run_handoff(worker, &context, programs, &tasks)
+            tests::maybe_panic_outside_execution(&work);
+            run_handoff(worker, &context, programs, &work.items(&context))
         }))
         .unwrap_or_else(|_| {
             log::error!("replay worker {worker}: a handoff panicked outside execution");
-            panicked_handoff(&context, &tasks)
+            panicked_handoff(&context, work.indices())
         });
         // Let go of the block's bank before answering: once the block's last answer is
         // in, no worker holds its bank.
         drop(context);
         let answers = Answers {
             urgent,
-            tasks: tasks.into_iter().zip(results).collect(),
+            work,
+            results,
         };
         if done.send(answers).is_err() {
             return;
@@ -319,15 +382,36 @@ impl HandoffSizing {
     /// Tasks per handoff when `ready` tasks are runnable: a share per worker, at least one,
     /// at most what the work target and [`MAX_TASKS_PER_HANDOFF`] allow.
     fn size(&self, ready: usize) -> usize {
-        let by_work = if self.mean_task_ns > 0.0 {
+        (ready / self.num_workers.max(1))
+            .min(self.by_work())
+            .clamp(1, MAX_TASKS_PER_HANDOFF)
+    }
+
+    /// Independent transactions per handoff when `unsent` of them may be left to send
+    /// (the block's not yet looked at included): half a worker's share of them (so the
+    /// block's last handoffs shrink, and end close together, as in guided
+    /// self-scheduling), at least one, at most [`MAX_TASKS_PER_HANDOFF`]; where `paced`
+    /// (the block has conflict chains, whose next links should not wait long for a
+    /// worker), at most what the work target allows too.
+    fn independent_size(&self, unsent: usize, paced: bool) -> usize {
+        let guided = unsent / (2 * self.num_workers.max(1));
+        let size = if paced {
+            guided.min(self.by_work())
+        } else {
+            guided
+        };
+        size.clamp(1, MAX_TASKS_PER_HANDOFF)
+    }
+
+    /// Tasks whose measured time adds up to the work target (unbounded before the first
+    /// answer: cheap until shown otherwise).
+    fn by_work(&self) -> usize {
+        if self.mean_task_ns > 0.0 {
             // Saturates to `usize::MAX` for an unbounded target.
             (self.work_target_ns / self.mean_task_ns) as usize
         } else {
-            MAX_TASKS_PER_HANDOFF
-        };
-        (ready / self.num_workers.max(1))
-            .min(by_work)
-            .clamp(1, MAX_TASKS_PER_HANDOFF)
+            usize::MAX
+        }
     }
 }
 
@@ -341,9 +425,15 @@ impl HandoffSizing {
 /// the workers around the chains on the normal lane, in handoffs sized by
 /// [`HandoffSizing`], a few per worker at a time (the rest wait here, so handoff sizes
 /// follow what tasks turn out to cost).
+///
+/// Independent transactions (no task: see `contested_filter.rs`) come last, after the
+/// fresh tasks, in handoffs sized by [`HandoffSizing::independent_size`]: they order
+/// nothing, so they fill whatever the tasks leave free.
 #[derive(Debug, Default)]
 struct ReadyTasks {
     fresh: VecDeque<Task<ReplayTask>>,
+    /// Independent transactions looked at and not handed out, by block index.
+    independent: VecDeque<usize>,
 }
 
 impl ReadyTasks {
@@ -354,6 +444,23 @@ impl ReadyTasks {
         }
         let size = sizing.size(self.fresh.len());
         Some(self.fresh.drain(..size.min(self.fresh.len())).collect())
+    }
+
+    /// The next handoff of independent transactions, sized by `sizing` when `unlooked`
+    /// transactions of the block are still to be looked at; `None` when there is none, or
+    /// too few yet for a whole handoff while more may come.
+    fn next_independent(
+        &mut self,
+        sizing: &HandoffSizing,
+        unlooked: usize,
+        paced: bool,
+    ) -> Option<Vec<usize>> {
+        let pending = self.independent.len();
+        let size = sizing.independent_size(pending + unlooked, paced);
+        if pending == 0 || (pending < size && unlooked > 0) {
+            return None;
+        }
+        Some(self.independent.drain(..size.min(pending)).collect())
     }
 }
 
@@ -417,11 +524,11 @@ fn run_scheduler(
 }
 
 /// Creates the replay's tasks, on the scheduler thread: the usage-queue cache, kept across
-/// blocks, and which accounts the current block writes.
+/// blocks, and which accounts of the current block are contested.
 #[derive(Debug, Default)]
 struct TaskFactory {
     cache: UsageQueueCache,
-    written: WrittenFilter,
+    contested: ContestedFilter,
     /// The lock requests of the task being created, kept: a filtered iterator does not
     /// know its length, and the task's lock contexts are allocated to the exact length.
     requests: Vec<(Pubkey, RequestedUsage)>,
@@ -429,29 +536,37 @@ struct TaskFactory {
 
 impl TaskFactory {
     /// Gets ready for a block of `transactions` at `slot`: empties an oversized cache
-    /// (between blocks no queue is in use) and learns which accounts the block writes.
+    /// (between blocks no queue is in use) and learns which accounts the block contests.
     fn begin_block(&mut self, transactions: &[BufferedTransaction], slot: u64) {
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
-        self.written.rebuild(transactions, slot);
+        self.contested.rebuild(transactions, slot);
     }
 
-    /// Creates the task of the block's `index`-th transaction, resolving its accounts to
-    /// their queues in the cache (creating the queues of accounts not seen before). A read
-    /// of an account no transaction of the block writes is left out: it orders nothing.
-    fn create(&mut self, index: usize, transaction: &BufferedTransaction) -> Task<ReplayTask> {
+    /// Creates the task of the block's `index`-th transaction, resolving its contested
+    /// accounts to their queues in the cache (creating the queues of accounts not seen
+    /// before); the other accounts order nothing and are left out. `None` for a
+    /// transaction with no contested account: it is independent and needs no task.
+    fn create(
+        &mut self,
+        index: usize,
+        transaction: &BufferedTransaction,
+    ) -> Option<Task<ReplayTask>> {
         #[cfg(test)]
         tests::maybe_panic_in_create(index);
-        let written = &self.written;
+        let contested = &self.contested;
         self.requests.extend(
             transaction
                 .lock_requests()
-                .filter(|&(key, writable)| writable || written.may_be_written(key))
+                .filter(|&(key, _)| contested.is_contested(key))
                 .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
         );
+        if self.requests.is_empty() {
+            return None;
+        }
         let cache = &mut self.cache;
-        SchedulingStateMachine::create_task(
+        Some(SchedulingStateMachine::create_task(
             ReplayTask {
                 index,
                 transaction: Arc::clone(transaction),
@@ -464,7 +579,7 @@ impl TaskFactory {
                     .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
                     .clone()
             },
-        )
+        ))
     }
 
     /// The cache, between blocks.
@@ -480,10 +595,169 @@ impl TaskFactory {
     }
 }
 
-/// One block: creates its tasks (a bite at a time, between looks at the workers' answers)
-/// and feeds them to the state machine, sends runnable ones to the workers, and
-/// deschedules finished ones. Returns the timings in block order, or the first failure in
-/// block order.
+/// What the scheduler thread keeps while it runs one block.
+struct BlockRun<'a> {
+    job: &'a BlockJob,
+    runnable: &'a Lanes<Sender<Handoff>>,
+    wait: SpinWait,
+    /// The first transaction the scheduler runs (the calling thread ran those before).
+    from: usize,
+    /// The timings of the block's transactions from `from` on.
+    timings: Vec<Option<TransactionTiming>>,
+    first_failure: Option<(usize, Failure)>,
+    /// The block's transactions looked at so far (its first `looked_at`): each either
+    /// became a task or waits in `ready.independent`.
+    looked_at: usize,
+    /// Transactions answered for.
+    handled: usize,
+    ready: ReadyTasks,
+    /// Normal-lane handoffs sent and not answered (urgent ones are not limited: they are
+    /// few, and holding one back would hold back a chain).
+    in_flight: usize,
+    max_in_flight: usize,
+    /// Handoffs sent and not answered, on both lanes.
+    out: usize,
+    /// Whether a task of the block has had to wait for an account: the block has
+    /// conflict chains, so independent transactions go in handoffs sized by the work
+    /// target (a chain's next link should not wait long for a worker).
+    paced: bool,
+}
+
+impl BlockRun<'_> {
+    /// Deschedules the tasks of `answers` (which hands their accounts to the next tasks)
+    /// and records the results.
+    fn finish(
+        &mut self,
+        machine: &mut SchedulingStateMachine<ReplayTask>,
+        sizing: &mut HandoffSizing,
+        answers: Answers,
+    ) {
+        self.out -= 1;
+        if !answers.urgent {
+            self.in_flight -= 1;
+        }
+        if let Work::Scheduled(tasks) = &answers.work {
+            for task in tasks {
+                machine.deschedule_task(task);
+            }
+        }
+        for (index, result) in answers.work.indices().zip(answers.results) {
+            self.handled += 1;
+            match result {
+                TaskResult::Ran(timing) => {
+                    sizing.observe(timing.duration);
+                    self.timings[index - self.from] = Some(timing);
+                }
+                TaskResult::Failed(error) => {
+                    if self
+                        .first_failure
+                        .as_ref()
+                        .is_none_or(|(first, _)| index < *first)
+                    {
+                        self.first_failure = Some((index, error));
+                    }
+                }
+                TaskResult::Skipped => {}
+            }
+        }
+    }
+
+    /// Looks at the next bite of the block: creates and schedules up to `max_tasks` tasks,
+    /// looking at [`LOOKS_PER_NEW_TASK`] transactions per task at most. Returns whether it
+    /// looked at any.
+    fn bite(
+        &mut self,
+        machine: &mut SchedulingStateMachine<ReplayTask>,
+        factory: &mut TaskFactory,
+        max_tasks: usize,
+    ) -> bool {
+        let transactions = &self.job.context.transactions;
+        let end = transactions
+            .len()
+            .min(self.looked_at + max_tasks * LOOKS_PER_NEW_TASK);
+        let mut new_tasks = 0;
+        let began_at = self.looked_at;
+        while self.looked_at < end && new_tasks < max_tasks {
+            let index = self.looked_at;
+            self.looked_at += 1;
+            match factory.create(index, &transactions[index]) {
+                Some(task) => {
+                    new_tasks += 1;
+                    self.ready.fresh.extend(machine.schedule_task(task));
+                }
+                None => self.ready.independent.push_back(index),
+            }
+        }
+        self.looked_at > began_at
+    }
+
+    fn send(&mut self, urgent: bool, work: Work) {
+        let lane = if urgent {
+            &self.runnable.urgent
+        } else {
+            &self.runnable.normal
+        };
+        lane.send(Handoff {
+            context: Arc::clone(&self.job.context),
+            work,
+            urgent,
+        })
+        .expect("invariant: the replay workers outlive the scheduler");
+        self.out += 1;
+        if !urgent {
+            self.in_flight += 1;
+        }
+    }
+
+    /// Sends what is runnable: tasks that waited for an account first (where threads
+    /// spin), then fresh tasks, then independent transactions, as many handoffs as the
+    /// in-flight limit allows.
+    fn hand_out(
+        &mut self,
+        machine: &mut SchedulingStateMachine<ReplayTask>,
+        sizing: &HandoffSizing,
+    ) {
+        if self.wait.spins() {
+            // Tasks that waited for an account, at once, on the urgent lane: a spinning
+            // worker takes them within a task's time. A chain's link goes alone; many
+            // unblocked together (the readers behind a write) are split like fresh ones.
+            while machine.has_runnable_task() {
+                self.paced = true;
+                let count = machine.unblocked_task_queue_count();
+                let size = sizing.size(count);
+                let tasks: Vec<Task<ReplayTask>> =
+                    std::iter::from_fn(|| machine.schedule_next_unblocked_task())
+                        .take(size)
+                        .collect();
+                self.send(true, Work::Scheduled(tasks));
+            }
+        } else {
+            // Where threads share cores, each handoff may cost a wake-up: they travel
+            // with the other runnable tasks, batched.
+            while let Some(task) = machine.schedule_next_unblocked_task() {
+                self.ready.fresh.push_back(task);
+            }
+        }
+        let unlooked = self.job.context.transactions.len() - self.looked_at;
+        while self.in_flight < self.max_in_flight {
+            if let Some(tasks) = self.ready.next_fresh(sizing) {
+                self.send(false, Work::Scheduled(tasks));
+            } else if let Some(indices) = self.ready.next_independent(sizing, unlooked, self.paced)
+            {
+                self.send(false, Work::Independent(indices));
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/// One block: learns which of its accounts are contested and whether it has enough
+/// parallelism to run in parallel (else answers [`Reply::InOrder`]); then looks at its
+/// transactions (a bite at a time, between looks at the workers' answers), creates a task
+/// for each that touches a contested account and feeds it to the state machine, sends
+/// runnable tasks and independent transactions to the workers, and deschedules finished
+/// tasks. Answers the timings in block order, or the first failure in block order.
 fn schedule_block(
     machine: &mut SchedulingStateMachine<ReplayTask>,
     factory: &mut TaskFactory,
@@ -492,127 +766,97 @@ fn schedule_block(
     runnable: &Lanes<Sender<Handoff>>,
     done: &Receiver<Answers>,
     wait: SpinWait,
-) -> BlockOutcome {
-    let transactions = &job.transactions;
+) -> Reply {
+    let transactions = &job.context.transactions;
     let began = Instant::now();
-    factory.begin_block(transactions, job.context.bank.slot());
     let mut waited = Duration::ZERO;
-    let mut timings: Vec<Option<TransactionTiming>> = vec![None; transactions.len()];
-    let mut first_failure: Option<(usize, Failure)> = None;
-    // Tasks created (and scheduled) so far: the block's first `created` transactions.
-    let mut created = 0;
-    let mut handled = 0;
+    let busy = |waited: Duration| {
+        job.context.scheduler_busy_ns.store(
+            u64::try_from(began.elapsed().saturating_sub(waited).as_nanos()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    };
+    // The calling thread runs the block in order meanwhile (`handover.rs`).
+    factory.begin_block(transactions, job.context.bank.slot());
+    let handover = &job.context.handover;
+    if !has_parallelism(transactions, MIN_PARALLELISM, |key| {
+        factory.contested.is_contested(key)
+    }) {
+        handover.keep_in_order();
+        busy(waited);
+        return Reply::Declined;
+    }
+    let TakeOver::From(from) = handover.take_over(transactions.len()) else {
+        busy(waited);
+        return Reply::Declined;
+    };
+    // Wait for the calling thread to finish what it claimed (a few microseconds of work).
+    let wait_start = Instant::now();
+    let report = if wait.poll_until(|| !job.report.is_empty()) {
+        job.report.try_recv().ok()
+    } else {
+        job.report.recv().ok()
+    };
+    waited += wait_start.elapsed();
+    match report {
+        Some(InOrderReport {
+            finished,
+            failed: false,
+        }) => assert_eq!(
+            finished, from,
+            "invariant: the calling thread stops where its claims did"
+        ),
+        // It failed (the block is rejected), or it is gone: nothing more runs.
+        _ => {
+            busy(waited);
+            return Reply::Declined;
+        }
+    }
     let bite_size = if wait.spins() {
         NEW_TASKS_PER_TURN_SPINNING
     } else {
         NEW_TASKS_PER_TURN_SLEEPING
     };
-    let mut ready = ReadyTasks::default();
-    // A scheduler that sleeps between answers (threads share cores) wakes up too late for a
-    // short queue: then every runnable task is sent at once, as it comes.
-    let max_in_flight = if wait.spins() {
-        MAX_HANDOFFS_IN_FLIGHT_PER_WORKER * sizing.num_workers
-    } else {
-        usize::MAX
-    };
-    // Normal-lane handoffs sent and not answered (urgent ones are not limited: they are
-    // few, and holding one back would hold back a chain).
-    let mut in_flight = 0;
-    let mut finish = |machine: &mut SchedulingStateMachine<ReplayTask>,
-                      sizing: &mut HandoffSizing,
-                      answers: Answers,
-                      handled: &mut usize,
-                      in_flight: &mut usize| {
-        if !answers.urgent {
-            *in_flight -= 1;
-        }
-        for (task, result) in answers.tasks {
-            machine.deschedule_task(&task);
-            *handled += 1;
-            let index = task.payload().index;
-            match result {
-                TaskResult::Ran(timing) => {
-                    sizing.observe(timing.duration);
-                    timings[index] = Some(timing);
-                }
-                TaskResult::Failed(error) => {
-                    if first_failure
-                        .as_ref()
-                        .is_none_or(|(first, _)| index < *first)
-                    {
-                        first_failure = Some((index, error));
-                    }
-                }
-                TaskResult::Skipped => {}
-            }
-        }
-    };
-    let hand_out = |machine: &mut SchedulingStateMachine<ReplayTask>,
-                    sizing: &HandoffSizing,
-                    ready: &mut ReadyTasks,
-                    in_flight: &mut usize| {
-        let send = |urgent: bool, tasks: Vec<Task<ReplayTask>>| {
-            let lane = if urgent {
-                &runnable.urgent
-            } else {
-                &runnable.normal
-            };
-            lane.send(Handoff {
-                context: Arc::clone(&job.context),
-                tasks,
-                urgent,
-            })
-            .expect("invariant: the replay workers outlive the scheduler");
-        };
-        if wait.spins() {
-            // Tasks that waited for an account, at once, on the urgent lane: a spinning
-            // worker takes them within a task's time. A chain's link goes alone; many
-            // unblocked together (the readers behind a write) are split like fresh ones.
-            while machine.has_runnable_task() {
-                let count = machine.unblocked_task_queue_count();
-                let size = sizing.size(count);
-                let tasks: Vec<Task<ReplayTask>> =
-                    std::iter::from_fn(|| machine.schedule_next_unblocked_task())
-                        .take(size)
-                        .collect();
-                send(true, tasks);
-            }
+    let mut run = BlockRun {
+        job,
+        runnable,
+        wait,
+        from,
+        timings: vec![None; transactions.len() - from],
+        first_failure: None,
+        looked_at: from,
+        handled: 0,
+        ready: ReadyTasks::default(),
+        in_flight: 0,
+        // A scheduler that sleeps between answers (threads share cores) wakes up too late
+        // for a short queue: then everything runnable is sent at once, as it comes.
+        max_in_flight: if wait.spins() {
+            MAX_HANDOFFS_IN_FLIGHT_PER_WORKER * sizing.num_workers
         } else {
-            // Where threads share cores, each handoff may cost a wake-up: they travel
-            // with the other runnable tasks, batched.
-            while let Some(task) = machine.schedule_next_unblocked_task() {
-                ready.fresh.push_back(task);
-            }
-        }
-        while *in_flight < max_in_flight {
-            let Some(tasks) = ready.next_fresh(sizing) else {
-                break;
-            };
-            send(false, tasks);
-            *in_flight += 1;
-        }
+            usize::MAX
+        },
+        out: 0,
+        paced: false,
     };
-    while created < transactions.len() || handled < created {
-        // Answers first (they unblock others), then a bite of new tasks (bounded, so
+    while run.handled < transactions.len() - from {
+        // Answers first (they unblock others), then a bite of the block (bounded, so
         // answers are not left waiting).
         let mut progressed = false;
         for answers in done.try_iter() {
-            finish(machine, sizing, answers, &mut handled, &mut in_flight);
+            run.finish(machine, sizing, answers);
             progressed = true;
         }
-        let bite = transactions.len().min(created + bite_size);
-        for (index, transaction) in transactions[created..bite].iter().enumerate() {
-            let task = factory.create(created + index, transaction);
-            ready.fresh.extend(machine.schedule_task(task));
-            progressed = true;
-        }
-        created = bite;
-        hand_out(machine, sizing, &mut ready, &mut in_flight);
-        if progressed || handled == created {
+        progressed |= run.bite(machine, factory, bite_size);
+        run.hand_out(machine, sizing);
+        if progressed {
             continue;
         }
-        // Every task created, some still out: poll a while where cores allow, then sleep
-        // until a worker answers.
+        // Every transaction looked at, some still out: poll a while where cores allow,
+        // then sleep until a worker answers.
+        assert!(
+            run.out > 0,
+            "invariant: a block with transactions not answered for has work out"
+        );
         let wait_start = Instant::now();
         let answers = if wait.poll_until(|| !done.is_empty()) {
             done.try_recv().ok()
@@ -624,30 +868,29 @@ fn schedule_block(
         };
         waited += wait_start.elapsed();
         if let Some(answers) = answers {
-            finish(machine, sizing, answers, &mut handled, &mut in_flight);
-            hand_out(machine, sizing, &mut ready, &mut in_flight);
+            run.finish(machine, sizing, answers);
+            run.hand_out(machine, sizing);
         }
     }
-    job.context.scheduler_busy_ns.store(
-        u64::try_from(began.elapsed().saturating_sub(waited).as_nanos()).unwrap_or(u64::MAX),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    busy(waited);
     assert!(
         machine.has_no_active_task(),
         "invariant: every task of the block was descheduled"
     );
-    if let Some(failure) = first_failure {
-        return Err(failure);
+    if let Some(failure) = run.first_failure {
+        return Reply::Ran(Err(failure));
     }
-    Ok(timings
+    Reply::Ran(Ok(run
+        .timings
         .into_iter()
-        .map(|timing| timing.expect("invariant: every task ran when none failed"))
-        .collect())
+        .map(|timing| timing.expect("invariant: every transaction ran when none failed"))
+        .collect()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ahash::AHashSet;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use crate::block_replayer::BlockReplayer;
@@ -662,9 +905,9 @@ mod tests {
     /// The block index whose handoff panics outside execution (`usize::MAX`: none).
     static PANIC_OUTSIDE_EXECUTION_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-    pub(super) fn maybe_panic_outside_execution(tasks: &[Task<ReplayTask>]) {
+    pub(super) fn maybe_panic_outside_execution(work: &Work) {
         let at = PANIC_OUTSIDE_EXECUTION_AT.load(Ordering::Relaxed);
-        if tasks.iter().any(|task| task.payload().index == at) {
+        if work.indices().any(|index| index == at) {
             panic!("a broken invariant outside execution (injected by a test)");
         }
     }
@@ -684,8 +927,17 @@ mod tests {
         transactions: usize,
         pattern: ConflictPattern,
     ) -> (Workload, Arc<ProgramRegistry>, crate::Block) {
+        seeded_transfer_block(11, transactions, pattern)
+    }
+
+    /// The same from the workload seeded with `seed`.
+    fn seeded_transfer_block(
+        seed: u64,
+        transactions: usize,
+        pattern: ConflictPattern,
+    ) -> (Workload, Arc<ProgramRegistry>, crate::Block) {
         let workload = Workload::generate(&WorkloadConfig {
-            seed: 11,
+            seed,
             transactions,
             pattern,
             mix: TransactionMix::TRANSFERS,
@@ -697,13 +949,18 @@ mod tests {
         (workload, programs, block)
     }
 
-    /// Replayers of 3 workers, one sleeping and one spinning (with its urgent lane).
+    /// Replayers of 3 workers, one sleeping and one spinning (with its urgent lane), whose
+    /// scheduler threads take over every parallel block from its first transaction.
     fn replayers(programs: &Arc<ProgramRegistry>) -> [BlockReplayer; 2] {
         [
             SpinWait::never(),
             SpinWait::spinning(Duration::from_micros(20)),
         ]
-        .map(|wait| BlockReplayer::new(3, Arc::clone(programs)).with_wait(wait))
+        .map(|wait| {
+            BlockReplayer::new(3, Arc::clone(programs))
+                .with_wait(wait)
+                .with_claim_limit(0)
+        })
     }
 
     #[test]
@@ -756,6 +1013,150 @@ mod tests {
         }
     }
 
+    /// `block` with its `at`-th transaction replaced by one whose fee payer does not exist
+    /// (it can never be committed); returns the block and that transaction's signature.
+    fn with_unpayable(block: &crate::Block, at: usize) -> (crate::Block, sdk_lite::Signature) {
+        let payer = Pubkey::new_unique();
+        let message = sdk_lite::Message::new(
+            &[svm_lite::system_program::instruction::transfer(
+                &payer,
+                &Pubkey::new_unique(),
+                1,
+            )],
+            Some(&payer),
+            crate::Bank::first_blockhash(),
+        );
+        let bad = Arc::new(
+            sdk_lite::SanitizedTransaction::try_new(
+                sdk_lite::Transaction::new_with_placeholder_signatures(message),
+            )
+            .expect("invariant: a well-formed transfer"),
+        );
+        let mut block = block.clone();
+        let slot = block
+            .entries
+            .iter_mut()
+            .flat_map(|entry| entry.transactions.iter_mut())
+            .nth(at)
+            .expect("invariant: the block is long enough");
+        *slot = Arc::clone(&bad);
+        (block, *bad.signature())
+    }
+
+    /// The accounts `block` contests (some transaction writes each, and more than one
+    /// touches it), and every account its transactions write.
+    fn contested_and_written(block: &crate::Block) -> [AHashSet<Pubkey>; 2] {
+        let mut touched: AHashMap<Pubkey, (usize, bool)> = AHashMap::new();
+        for transaction in block.entries.iter().flat_map(|entry| &entry.transactions) {
+            for (key, writable) in transaction.lock_requests() {
+                let entry = touched.entry(*key).or_default();
+                entry.0 += 1;
+                entry.1 |= writable;
+            }
+        }
+        let keys = |keep: fn(usize, bool) -> bool| {
+            touched
+                .iter()
+                .filter(|&(_, &(count, written))| keep(count, written))
+                .map(|(key, _)| *key)
+                .collect()
+        };
+        [
+            keys(|count, written| count > 1 && written),
+            keys(|_, written| written),
+        ]
+    }
+
+    #[test]
+    fn the_usage_queue_cache_holds_the_contested_accounts_seen_across_blocks() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let programs = Arc::new(ProgramRegistry::with_builtins());
+        for mut replayer in replayers(&programs) {
+            assert_eq!(
+                replayer.cached_usage_queues(),
+                0,
+                "no thread before a block"
+            );
+            let [mut contested, mut written] = [AHashSet::new(), AHashSet::new()];
+            for seed in 0..2 {
+                let (workload, _, block) =
+                    seeded_transfer_block(seed, 400, ConflictPattern::Uniform { accounts: 40 });
+                let (_, metrics) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
+                assert!(!metrics.in_order);
+                let [block_contested, block_written] = contested_and_written(&block);
+                contested.extend(block_contested);
+                written.extend(block_written);
+                // Every account a block contested has its queue, kept across blocks; the
+                // fee payers (each transaction's own, written and touched once) have none
+                // (one may share its filter bits with contested accounts: then it has a
+                // queue too).
+                let cached = replayer.cached_usage_queues();
+                assert!(
+                    contested.len() <= cached && cached < written.len(),
+                    "{} contested, {cached} cached, {} written",
+                    contested.len(),
+                    written.len()
+                );
+                assert_eq!(replayer.usage_queues_in_use(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_takes_over_where_the_calling_thread_stopped() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (workload, programs, block) =
+            transfer_block(300, ConflictPattern::Uniform { accounts: 60 });
+        for limit in [0, 1, 37, 299, 300] {
+            for wait in [
+                SpinWait::never(),
+                SpinWait::spinning(Duration::from_micros(20)),
+            ] {
+                let mut replayer = BlockReplayer::new(3, Arc::clone(&programs))
+                    .with_wait(wait)
+                    .with_claim_limit(limit);
+                let (bank, metrics) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
+                assert_eq!(bank.hash(), Some(block.bank_hash), "limit {limit}");
+                let indices: Vec<usize> = metrics.timings.iter().map(|t| t.index).collect();
+                assert_eq!(indices, (0..300).collect::<Vec<_>>(), "limit {limit}");
+                if limit < 300 {
+                    assert!(!metrics.in_order, "the scheduler took over at {limit}");
+                }
+                assert_eq!(replayer.usage_queues_in_use(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_failure_on_either_side_of_the_takeover_is_the_one_reported() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (workload, programs, block) =
+            transfer_block(300, ConflictPattern::Uniform { accounts: 60 });
+        // The calling thread runs the first 20 before the scheduler takes over.
+        for at in [3, 19, 20, 250] {
+            let (bad_block, bad) = with_unpayable(&block, at);
+            for replayer in replayers(&programs) {
+                let mut replayer = replayer.with_claim_limit(20);
+                match replayer.replay(&workload.genesis_bank(), &bad_block) {
+                    Err(ReplayError::UncommittableTransaction { signature, .. }) => {
+                        assert_eq!(signature, bad, "failure at {at}");
+                    }
+                    other => panic!("failure at {at}: {other:?}"),
+                }
+                assert_eq!(replayer.usage_queues_in_use(), 0);
+                // The same replayer replays the good block after that.
+                let (bank, _) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
+                assert_eq!(bank.hash(), Some(block.bank_hash));
+            }
+        }
+    }
+
     /// Runs `test` with a fresh FIFO state machine, on a thread of its own (a state
     /// machine takes its thread's scheduling token).
     fn on_scheduling_thread(
@@ -786,11 +1187,19 @@ mod tests {
         why: &str,
     ) {
         let first = machine
-            .schedule_task(factory.create(0, &block[0]))
+            .schedule_task(
+                factory
+                    .create(0, &block[0])
+                    .expect("the first needs a task"),
+            )
             .expect("the first task holds its accounts");
         assert!(
             machine
-                .schedule_task(factory.create(1, &block[1]))
+                .schedule_task(
+                    factory
+                        .create(1, &block[1])
+                        .expect("the second needs a task")
+                )
                 .is_none(),
             "{why}"
         );
@@ -803,41 +1212,41 @@ mod tests {
     }
 
     #[test]
-    fn reads_of_accounts_the_block_never_writes_are_not_scheduled() {
-        use crate::block_replayer::written_filter::tests::transaction;
+    fn only_contested_accounts_are_scheduled_and_independent_transactions_get_no_task() {
+        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
         on_scheduling_thread(|machine| {
-            let hot = Pubkey::new_unique();
-            let writer = transaction(Pubkey::new_unique(), &[hot], &[]);
-            let mut factory = TaskFactory::default();
-            factory.begin_block(std::slice::from_ref(&writer), 1);
-            // An account the filter tells apart (about one in 70 is not).
-            let config = std::iter::repeat_with(Pubkey::new_unique)
-                .find(|key| !factory.written.may_be_written(key))
-                .expect("invariant: most keys are not in a one-key filter");
-            // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes.
+            let program = numbered(0, 0);
+            let hot = numbered(1, 0);
+            let config = numbered(2, 0);
+            let alone = numbered(3, 0);
+            let payer = |i| numbered(4, i);
+            // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes; 2 writes
+            // `alone`, which nobody else touches, and reads `config`.
             let block = [
-                writer,
-                transaction(Pubkey::new_unique(), &[], &[hot, config]),
+                transaction_of(program, payer(0), &[hot], &[]),
+                transaction_of(program, payer(1), &[], &[hot, config]),
+                transaction_of(program, payer(2), &[alone], &[config]),
             ];
+            let mut factory = TaskFactory::default();
             factory.begin_block(&block, 1);
-            assert!(!factory.written.may_be_written(&config));
             assert_second_waits_for_first(
                 machine,
                 &mut factory,
                 &block,
                 "the reader of `hot` waits for its writer",
             );
-            assert!(factory.cache.contains_key(&hot));
             assert!(
-                !factory.cache.contains_key(&config),
-                "`config` needs no queue"
+                factory.create(2, &block[2]).is_none(),
+                "2 contends for nothing: it needs no task"
             );
+            let cached: Vec<&Pubkey> = factory.cache.keys().collect();
+            assert_eq!(cached, [&hot], "only `hot` needs a queue");
         });
     }
 
     #[test]
     fn a_read_before_a_later_write_is_still_scheduled() {
-        use crate::block_replayer::written_filter::tests::transaction;
+        use crate::block_replayer::contested_filter::tests::transaction;
         on_scheduling_thread(|machine| {
             // 0 reads `later`, which 1 writes: the writer waits for the earlier reader (the
             // filter is of the whole block, not of the transactions created so far).

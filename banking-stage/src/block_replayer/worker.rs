@@ -1,5 +1,6 @@
-//! What a replay worker does with a handoff: runs its tasks against the block's bank and
-//! says, per task, whether it ran.
+//! What a replay worker does with a handoff: runs its transactions (tasks of the state
+//! machine, or independent transactions) against the block's bank and says, per
+//! transaction, whether it ran.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -8,18 +9,17 @@ use std::time::{Duration, Instant};
 
 use sdk_lite::TransactionError;
 use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
-use unified_scheduler_logic::Task;
 
-use super::{ReplayTask, TransactionTiming};
+use super::TransactionTiming;
 use crate::bank::Bank;
 use crate::messages::BufferedTransaction;
 
-/// A worker's result for one task.
+/// A worker's result for one transaction of a handoff.
 #[derive(Debug)]
 pub(super) enum TaskResult {
     Ran(TransactionTiming),
     Failed(Failure),
-    /// Not run: an earlier task failed, so the block is rejected anyway.
+    /// Not run: an earlier transaction failed, so the block is rejected anyway.
     Skipped,
 }
 
@@ -37,6 +37,10 @@ pub(super) enum Failure {
 pub(super) struct BlockContext {
     /// The block's bank (a child of its parent, not frozen yet).
     pub(super) bank: Arc<Bank>,
+    /// The block's transactions, in block order (independent ones travel as indices).
+    pub(super) transactions: Arc<[BufferedTransaction]>,
+    /// How the calling thread and the scheduler share the block.
+    pub(super) handover: super::handover::Handover,
     /// The lowest index of a transaction that failed: later ones are skipped (the block is
     /// rejected anyway), earlier ones still run, so the error reported is the first in
     /// block order, as in a sequential replay.
@@ -48,8 +52,12 @@ pub(super) struct BlockContext {
     pub(super) scheduler_busy_ns: std::sync::atomic::AtomicU64,
 }
 
-/// Runs a handoff's tasks as one `svm-lite` batch with one commit; returns one result per
-/// task, in order. They were all runnable at the same moment, so no two of them conflict:
+/// A transaction to run: its index in the block, and the transaction.
+pub(super) type Item<'a> = (usize, &'a BufferedTransaction);
+
+/// Runs a handoff's transactions as one `svm-lite` batch with one commit; returns one
+/// result per transaction, in order. They were all runnable at the same moment (or are
+/// independent of every other transaction of the block), so no two of them conflict:
 /// running them together is the same as running them one by one, with one check, one
 /// account loader and one commit for all instead of one each. A panic in execution falls
 /// back to one at a time, to name the transaction.
@@ -57,10 +65,10 @@ pub(super) fn run_handoff(
     worker: usize,
     context: &BlockContext,
     programs: &ProgramRegistry,
-    tasks: &[Task<ReplayTask>],
+    items: &[Item<'_>],
 ) -> Vec<TaskResult> {
-    if let [task] = tasks {
-        return vec![run_task(worker, context, programs, task)];
+    if let [item] = items {
+        return vec![run_one(worker, context, programs, *item)];
     }
     let BlockContext {
         bank,
@@ -69,24 +77,21 @@ pub(super) fn run_handoff(
         ..
     } = context;
     let failed = failed_at.load(Ordering::Relaxed);
-    let mut results: Vec<Option<TaskResult>> = tasks
+    let mut results: Vec<Option<TaskResult>> = items
         .iter()
-        .map(|task| (task.payload().index > failed).then_some(TaskResult::Skipped))
+        .map(|&(index, _)| (index > failed).then_some(TaskResult::Skipped))
         .collect();
-    let run: Vec<usize> = (0..tasks.len()).filter(|&i| results[i].is_none()).collect();
+    let run: Vec<usize> = (0..items.len()).filter(|&i| results[i].is_none()).collect();
     let finish = |results: Vec<Option<TaskResult>>| -> Vec<TaskResult> {
         results
             .into_iter()
-            .map(|result| result.expect("invariant: every task of the handoff has a result"))
+            .map(|result| result.expect("invariant: every transaction of the handoff has a result"))
             .collect()
     };
     if run.is_empty() {
         return finish(results);
     }
-    let batch: Vec<BufferedTransaction> = run
-        .iter()
-        .map(|&i| Arc::clone(&tasks[i].payload().transaction))
-        .collect();
+    let batch: Vec<BufferedTransaction> = run.iter().map(|&i| Arc::clone(items[i].1)).collect();
     let config = ProcessingConfig {
         recording: RecordingConfig {
             transaction_times: true,
@@ -100,7 +105,7 @@ pub(super) fn run_handoff(
     })) else {
         // Nothing was committed: run them one at a time to find the one that panics.
         for &i in &run {
-            results[i] = Some(run_task(worker, context, programs, &tasks[i]));
+            results[i] = Some(run_one(worker, context, programs, items[i]));
         }
         return finish(results);
     };
@@ -111,7 +116,7 @@ pub(super) fn run_handoff(
     if let Err(error) = bank.commit(&batch, &output) {
         log::error!("replay commit refused: {error}");
         for &i in &run {
-            let index = tasks[i].payload().index;
+            let index = items[i].0;
             results[i] = Some(fail(
                 index,
                 Failure::Error(TransactionError::CommitCancelled),
@@ -128,7 +133,7 @@ pub(super) fn run_handoff(
         / u32::try_from(times.len().max(1)).unwrap_or(u32::MAX);
     let base = started - *block_start;
     for ((&i, result), (begin, duration)) in run.iter().zip(&output.results).zip(times) {
-        let index = tasks[i].payload().index;
+        let index = items[i].0;
         results[i] = Some(match result {
             Ok(_) => TaskResult::Ran(TransactionTiming {
                 index,
@@ -143,30 +148,27 @@ pub(super) fn run_handoff(
 }
 
 /// What a handoff whose worker panicked outside execution (a broken invariant in the
-/// bank or the store) answers: every task failed, so the scheduler still deschedules them
-/// and the block fails instead of waiting forever.
+/// bank or the store) answers for the transactions at `indices`: every one failed, so the
+/// scheduler still deschedules their tasks and the block fails instead of waiting forever.
 pub(super) fn panicked_handoff(
     context: &BlockContext,
-    tasks: &[Task<ReplayTask>],
+    indices: impl Iterator<Item = usize>,
 ) -> Vec<TaskResult> {
-    tasks
-        .iter()
-        .map(|task| {
-            context
-                .failed_at
-                .fetch_min(task.payload().index, Ordering::Relaxed);
+    indices
+        .map(|index| {
+            context.failed_at.fetch_min(index, Ordering::Relaxed);
             TaskResult::Failed(Failure::Panicked)
         })
         .collect()
 }
 
-/// Runs one task's transaction; a panic in it (a program bug) is caught and reported, so
-/// the task still goes back to the scheduler and nothing waits for it forever.
-fn run_task(
+/// Runs one transaction; a panic in it (a program bug) is caught and reported, so the
+/// transaction is still answered for and nothing waits for it forever.
+fn run_one(
     worker: usize,
     context: &BlockContext,
     programs: &ProgramRegistry,
-    task: &Task<ReplayTask>,
+    (index, transaction): Item<'_>,
 ) -> TaskResult {
     let BlockContext {
         bank,
@@ -174,7 +176,6 @@ fn run_task(
         start: block_start,
         ..
     } = context;
-    let index = task.payload().index;
     if index > failed_at.load(Ordering::Relaxed) {
         return TaskResult::Skipped;
     }
@@ -183,7 +184,7 @@ fn run_task(
         TaskResult::Failed(failure)
     };
     let started = Instant::now();
-    let batch = std::slice::from_ref(&task.payload().transaction);
+    let batch = std::slice::from_ref(transaction);
     let output = match catch_unwind(AssertUnwindSafe(|| {
         bank.load_and_execute(programs, batch, &ProcessingConfig::default())
     })) {

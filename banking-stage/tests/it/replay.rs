@@ -2,7 +2,6 @@
 //! and as a sequential replay, for every worker count, pattern and scheduler; tampered
 //! and invalid blocks are rejected.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,10 +119,14 @@ fn parallel_replay_reaches_the_leaders_hashes() {
                     } else if pattern == ConflictPattern::None {
                         assert!(parallelism > 10.0, "{parallelism}");
                     }
-                    if workers == 1 {
-                        assert!(metrics.in_order);
+                    // In order with one worker, and whenever the block has too little
+                    // parallelism (which the scheduler thread checks on its contested
+                    // accounts only); a small block may also end in order before the
+                    // check does.
+                    if workers == 1 || parallelism < banking_stage::MIN_PARALLELISM {
+                        assert!(metrics.in_order, "{parallelism}");
                     }
-                    if metrics.in_order {
+                    if workers == 1 || metrics.transactions == 0 {
                         assert_eq!(metrics.scheduler_busy, Duration::ZERO);
                     } else {
                         assert!(metrics.scheduler_busy > Duration::ZERO);
@@ -132,57 +135,6 @@ fn parallel_replay_reaches_the_leaders_hashes() {
                 }
             }
         }
-    }
-}
-
-/// The distinct accounts `blocks`' transactions lock, and those they write.
-fn locked_accounts(blocks: &[Block]) -> [HashSet<sdk_lite::Pubkey>; 2] {
-    let requests = || {
-        blocks
-            .iter()
-            .flat_map(|block| &block.entries)
-            .flat_map(|entry| &entry.transactions)
-            .flat_map(|transaction| transaction.lock_requests())
-    };
-    [
-        requests().map(|(key, _)| *key).collect(),
-        requests()
-            .filter(|&(_, writable)| writable)
-            .map(|(key, _)| *key)
-            .collect(),
-    ]
-}
-
-#[test]
-fn the_usage_queue_cache_holds_the_written_accounts_seen_across_blocks() {
-    let programs = Arc::new(ProgramRegistry::with_builtins());
-    let mut replayer = BlockReplayer::new(2, Arc::clone(&programs));
-    assert_eq!(
-        replayer.cached_usage_queues(),
-        0,
-        "no thread before a block"
-    );
-    let [mut locked, mut written] = [HashSet::new(), HashSet::new()];
-    for seed in 0..2 {
-        let workload = workload(ConflictPattern::Uniform { accounts: 40 }, seed);
-        let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
-        let (_, metrics) = replayer.replay_chain(genesis(&workload), &blocks).unwrap();
-        let parallel: Vec<Block> = blocks
-            .iter()
-            .zip(&metrics)
-            .filter(|(_, metrics)| !metrics.in_order)
-            .map(|(block, _)| block.clone())
-            .collect();
-        assert!(!parallel.is_empty(), "some block ran in parallel");
-        let [block_locked, block_written] = locked_accounts(&parallel);
-        locked.extend(block_locked);
-        written.extend(block_written);
-        // Every written account has its queue, kept across blocks; the programs, which
-        // no transaction writes, have none (a read-only account may share a filter
-        // bucket with a written one: then it has a queue too).
-        let cached = replayer.cached_usage_queues();
-        assert!(written.len() <= cached && cached < locked.len(), "{cached}");
-        assert_eq!(replayer.usage_queues_in_use(), 0);
     }
 }
 
