@@ -58,21 +58,25 @@
 //!
 //! # Replay
 //! [`BlockReplayer`] replays a block on `N` workers: the calling thread checks what needs
-//! no execution (parent hash, no signature twice, nothing already processed) and hands the
-//! block to a scheduler thread, which creates one task per transaction (each account
-//! resolved to its usage queue through a cache kept across blocks, which only that thread
-//! touches; reads of accounts no transaction of the block writes left out, since they
-//! order nothing) and feeds them to the FIFO `SchedulingStateMachine` it owns; runnable
-//! tasks go to channels all workers read, in handoffs of a share per worker (at most
-//! [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores to spin on, about 12 µs of
-//! measured work), a task that had to wait for an account first; a worker runs a
-//! handoff's tasks (mutually conflict-free, since they were runnable together) as one
-//! `svm-lite` batch with one commit, and sends them back; descheduling them hands their
-//! accounts to the next tasks in block order. The scheduler thread and the workers are
-//! started with the first parallel block and kept until the replayer is dropped; they wait
-//! with a [`SpinWait`]. A block with less than [`MIN_PARALLELISM`] transactions
-//! per link of its longest conflict chain, and every block with one worker, runs in order
-//! on the calling thread instead. The bank hash must equal the
+//! no execution (parent hash, no signature twice, nothing already processed), hands the
+//! block to a scheduler thread and starts running it in order while that thread checks
+//! it. The scheduler thread learns which accounts the block contests (written by one of
+//! its transactions and touched by another; the others order nothing) and measures the
+//! block's longest conflict chain along them: a block with less than
+//! [`MIN_PARALLELISM`] transactions per link stays with the calling thread, which runs it
+//! to the end; otherwise the scheduler takes over where the calling thread stopped. It
+//! creates a task for each transaction that touches a contested account, with those
+//! accounts only (each resolved to its usage queue through a cache kept across blocks,
+//! which only that thread touches), and feeds it to the FIFO `SchedulingStateMachine` it
+//! owns; a transaction that touches none is independent and gets no task. Runnable tasks,
+//! then independent transactions, go to channels all workers read, in handoffs of a
+//! share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores to
+//! spin on, about 12 µs of measured work), a task that had to wait for an account first;
+//! a worker runs a handoff (mutually conflict-free) as one `svm-lite` batch with one
+//! commit, and sends it back; descheduling its tasks hands their accounts to the next
+//! tasks in block order. The scheduler thread and the workers are started with the first
+//! block and kept until the replayer is dropped; they wait with a [`SpinWait`]. With one
+//! worker every block runs in order on the calling thread. The bank hash must equal the
 //! block's ([`ReplayError::HashMismatch`] names the slot and both hashes). Per block,
 //! [`ReplayMetrics`] gives the wall time, the total work, the critical path (the longest
 //! chain of conflicting transactions weighted by their measured times) and the

@@ -142,10 +142,14 @@ impl ReplayMetrics {
 /// transaction from thread to thread.
 ///
 /// Per block: the calling thread checks what can be checked before anything runs (the
-/// parent hash, no signature twice, every transaction's age and status-cache check) and
-/// hands the block's transactions to the scheduler thread. That thread owns the state
-/// machine and the usage-queue cache. Before the block's first task it learns which
-/// accounts the block *contests*: written by one of its transactions and touched by
+/// parent hash, no signature twice, every transaction's age and status-cache check),
+/// hands the block's transactions to the scheduler thread, and starts running the block in
+/// order, a few transactions at a time, while that thread checks it (see `handover.rs`):
+/// a block found to have too little parallelism stays with the calling thread, which runs
+/// the rest entry by entry (so the check costs a single chain nothing); otherwise the
+/// scheduler takes over from the first transaction the calling thread has not claimed.
+/// The scheduler thread owns the state machine and the usage-queue cache. Before the
+/// block's first task it learns which accounts the block *contests*: written by one of its transactions and touched by
 /// another. Only those can order two transactions; a program every transaction invokes, a
 /// configuration account nobody writes, a fee payer or an account that one transaction
 /// alone touches order nothing (a filter tells them apart, see `contested_filter.rs`: it
@@ -166,8 +170,9 @@ impl ReplayMetrics {
 /// deschedules the tasks, which hands their accounts to the next tasks in block order.
 /// The state machine's FIFO order per contested account makes the result equal to
 /// running the block in order. A block without conflicts never touches the state machine:
-/// its scheduler thread only reads the block twice (the filter, then each transaction's
-/// accounts against it) and hands it out.
+/// its scheduler thread only reads the block's accounts (to build the filter, to check a
+/// third of the block's parallelism against it, and to look at each transaction) and
+/// hands the block out.
 ///
 /// Tasks are created on the scheduler thread, not beside it: a task holds a reference to
 /// each of its accounts' queues, so a creating thread of its own would write the
@@ -176,8 +181,8 @@ impl ReplayMetrics {
 /// thread costs less per task creating its own (`replay_scheduler` bench, in
 /// `docs/PERFORMANCE.md`).
 ///
-/// The scheduler thread and the workers start with the first block replayed in parallel
-/// and stop when the replayer is dropped. They wait for work with a
+/// The scheduler thread and the workers start with the first block (with more than one
+/// worker) and stop when the replayer is dropped. They wait for work with a
 /// [`SpinWait`](crate::SpinWait): polling for up to 50 µs where the machine has a core for
 /// each busy thread (the workers and the scheduler), sleeping at once otherwise.
 ///
