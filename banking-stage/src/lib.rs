@@ -68,7 +68,9 @@
 //! creates a task for each transaction that touches a contested account, with those
 //! accounts only (each resolved to its usage queue through a cache kept across blocks,
 //! which only that thread touches), and feeds it to the FIFO `SchedulingStateMachine` it
-//! owns; a transaction that touches none is independent and gets no task. Runnable tasks,
+//! owns; a transaction that touches none is independent and gets no task, and one whose
+//! contested accounts were all last touched by a task still waiting joins that task (it
+//! runs right after it, in the same batch). Runnable tasks,
 //! then independent transactions, go to channels all workers read, in handoffs of a
 //! share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores to
 //! spin on, about 12 µs of measured work), a task that had to wait for an account first;

@@ -160,7 +160,12 @@ impl ReplayMetrics {
 /// time between looks at the workers' answers, it creates a task for each transaction
 /// that touches a contested account, with those accounts only (resolving each to its usage
 /// queue); a transaction that touches none is *independent*: it commutes with every
-/// other transaction of the block, so it gets no task and is handed out as it is.
+/// other transaction of the block, so it gets no task and is handed out as it is. A
+/// transaction whose every contested account was last touched by one task not handed out
+/// yet (a link of a chain that is waiting for its turn) joins that task as a follower
+/// instead of becoming a task of its own: it runs right after the task, in the same
+/// batch, under the task's locks, so that a chain that has fallen behind catches up
+/// several links per round trip to the scheduler thread (see `Group` in `pool.rs`).
 ///
 /// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
 /// (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads spin, about 12 µs of what tasks

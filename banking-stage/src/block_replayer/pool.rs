@@ -80,38 +80,50 @@ pub(super) enum Reply {
     Ran(BlockOutcome),
 }
 
-/// What a handoff carries: tasks of the state machine, or independent transactions, which
-/// need no task (their indices in the block).
+/// Transactions that join a task as its followers, at most (see [`Group`]).
+const MAX_FOLLOWERS: usize = MAX_TASKS_PER_HANDOFF - 1;
+
+/// A task and its followers: later transactions of the block whose every contested
+/// account the task was the last to touch, at least as strongly (a write where they
+/// write), while it had not been handed out yet. Nothing between the task and a follower
+/// in block order touches the follower's contested accounts, so the follower may run
+/// right after the task, in the same batch, under the task's locks: a chain whose links
+/// pile up behind a busy account (the links run one per round trip to the scheduler
+/// otherwise) catches up in groups.
+struct Group {
+    task: Task<ReplayTask>,
+    /// Block indices, in order.
+    followers: Vec<usize>,
+}
+
+/// What a handoff carries: groups of a task of the state machine and its followers, or
+/// independent transactions, which need no task (their indices in the block).
 enum Work {
-    Scheduled(Vec<Task<ReplayTask>>),
+    Scheduled(Vec<Group>),
     Independent(Vec<usize>),
 }
 
 impl Work {
-    /// The block indices of the work's transactions, in order.
+    /// The block indices of the work's transactions, in order (a task's followers right
+    /// after it).
     fn indices(&self) -> impl Iterator<Item = usize> + '_ {
         let (scheduled, independent) = match self {
-            Self::Scheduled(tasks) => (tasks.as_slice(), &[][..]),
+            Self::Scheduled(groups) => (groups.as_slice(), &[][..]),
             Self::Independent(indices) => (&[][..], indices.as_slice()),
         };
         scheduled
             .iter()
-            .map(|task| task.payload().index)
+            .flat_map(|group| {
+                std::iter::once(group.task.payload().index).chain(group.followers.iter().copied())
+            })
             .chain(independent.iter().copied())
     }
 
-    /// The work's transactions with their block indices, in order.
+    /// The work's transactions with their block indices, in the same order.
     fn items<'a>(&'a self, context: &'a BlockContext) -> Vec<Item<'a>> {
-        match self {
-            Self::Scheduled(tasks) => tasks
-                .iter()
-                .map(|task| (task.payload().index, &task.payload().transaction))
-                .collect(),
-            Self::Independent(indices) => indices
-                .iter()
-                .map(|&index| (index, &context.transactions[index]))
-                .collect(),
-        }
+        self.indices()
+            .map(|index| (index, &context.transactions[index]))
+            .collect()
     }
 }
 
@@ -529,6 +541,9 @@ fn run_scheduler(
 struct TaskFactory {
     cache: UsageQueueCache,
     contested: ContestedFilter,
+    /// Per contested account of the current block: the task (by block index) that touched
+    /// it last, and whether that task writes it.
+    last_toucher: AHashMap<Pubkey, (usize, bool)>,
     /// The lock requests of the task being created, kept: a filtered iterator does not
     /// know its length, and the task's lock contexts are allocated to the exact length.
     requests: Vec<(Pubkey, RequestedUsage)>,
@@ -541,18 +556,22 @@ impl TaskFactory {
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
+        self.last_toucher.clear();
         self.contested.rebuild(transactions, slot);
     }
 
-    /// Creates the task of the block's `index`-th transaction, resolving its contested
-    /// accounts to their queues in the cache (creating the queues of accounts not seen
-    /// before); the other accounts order nothing and are left out. `None` for a
-    /// transaction with no contested account: it is independent and needs no task.
+    /// Looks at the block's `index`-th transaction (transactions are looked at in block
+    /// order): independent if it touches no contested account; a follower of a task in
+    /// `open` (tasks not handed out yet, with their followers) if that task was the last to
+    /// touch each of its contested accounts, at least as strongly (see [`Group`]);
+    /// otherwise a new task, with its contested accounts only, each resolved to its queue
+    /// in the cache (creating the queues of accounts not seen before).
     fn create(
         &mut self,
         index: usize,
         transaction: &BufferedTransaction,
-    ) -> Option<Task<ReplayTask>> {
+        open: &mut AHashMap<usize, Vec<usize>>,
+    ) -> Created {
         #[cfg(test)]
         tests::maybe_panic_in_create(index);
         let contested = &self.contested;
@@ -563,10 +582,24 @@ impl TaskFactory {
                 .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
         );
         if self.requests.is_empty() {
-            return None;
+            return Created::Independent;
         }
+        if let Some(followers) = self
+            .task_to_follow()
+            .and_then(|task| open.get_mut(&task))
+            .filter(|followers| followers.len() < MAX_FOLLOWERS)
+        {
+            followers.push(index);
+            self.requests.clear();
+            return Created::Follower;
+        }
+        for &(key, usage) in &self.requests {
+            self.last_toucher
+                .insert(key, (index, usage == RequestedUsage::Writable));
+        }
+        open.insert(index, Vec::new());
         let cache = &mut self.cache;
-        Some(SchedulingStateMachine::create_task(
+        Created::Task(SchedulingStateMachine::create_task(
             ReplayTask {
                 index,
                 transaction: Arc::clone(transaction),
@@ -582,6 +615,23 @@ impl TaskFactory {
         ))
     }
 
+    /// The task that was the last to touch every account of `requests` (the transaction
+    /// being looked at), writing each that the transaction writes; `None` if there is no
+    /// such single task.
+    fn task_to_follow(&self) -> Option<usize> {
+        let mut task = None;
+        for (key, usage) in &self.requests {
+            let &(toucher, writes) = self.last_toucher.get(key)?;
+            if task.is_some_and(|task| task != toucher)
+                || (*usage == RequestedUsage::Writable && !writes)
+            {
+                return None;
+            }
+            task = Some(toucher);
+        }
+        task
+    }
+
     /// The cache, between blocks.
     fn cache_report(&self) -> CacheReport {
         CacheReport {
@@ -593,6 +643,16 @@ impl TaskFactory {
                 .count(),
         }
     }
+}
+
+/// What became of a transaction the scheduler looked at.
+enum Created {
+    /// It touches no contested account: no task.
+    Independent,
+    /// It joined a task not handed out yet (see [`Group`]).
+    Follower,
+    /// A new task.
+    Task(Task<ReplayTask>),
 }
 
 /// What the scheduler thread keeps while it runs one block.
@@ -617,6 +677,8 @@ struct BlockRun<'a> {
     max_in_flight: usize,
     /// Handoffs sent and not answered, on both lanes.
     out: usize,
+    /// Tasks not handed out yet, by block index, with their followers.
+    open: AHashMap<usize, Vec<usize>>,
     /// Whether a task of the block has had to wait for an account: the block has
     /// conflict chains, so independent transactions go in handoffs sized by the work
     /// target (a chain's next link should not wait long for a worker).
@@ -636,9 +698,9 @@ impl BlockRun<'_> {
         if !answers.urgent {
             self.in_flight -= 1;
         }
-        if let Work::Scheduled(tasks) = &answers.work {
-            for task in tasks {
-                machine.deschedule_task(task);
+        if let Work::Scheduled(groups) = &answers.work {
+            for group in groups {
+                machine.deschedule_task(&group.task);
             }
         }
         for (index, result) in answers.work.indices().zip(answers.results) {
@@ -680,12 +742,13 @@ impl BlockRun<'_> {
         while self.looked_at < end && new_tasks < max_tasks {
             let index = self.looked_at;
             self.looked_at += 1;
-            match factory.create(index, &transactions[index]) {
-                Some(task) => {
+            match factory.create(index, &transactions[index], &mut self.open) {
+                Created::Task(task) => {
                     new_tasks += 1;
                     self.ready.fresh.extend(machine.schedule_task(task));
                 }
-                None => self.ready.independent.push_back(index),
+                Created::Follower => {}
+                Created::Independent => self.ready.independent.push_back(index),
             }
         }
         self.looked_at > began_at
@@ -709,6 +772,20 @@ impl BlockRun<'_> {
         }
     }
 
+    /// `tasks`, being handed out, with their followers (none join them after this).
+    fn groups(&mut self, tasks: Vec<Task<ReplayTask>>) -> Vec<Group> {
+        tasks
+            .into_iter()
+            .map(|task| {
+                let followers = self
+                    .open
+                    .remove(&task.payload().index)
+                    .expect("invariant: a task is open until it is handed out");
+                Group { task, followers }
+            })
+            .collect()
+    }
+
     /// Sends what is runnable: tasks that waited for an account first (where threads
     /// spin), then fresh tasks, then independent transactions, as many handoffs as the
     /// in-flight limit allows.
@@ -729,7 +806,8 @@ impl BlockRun<'_> {
                     std::iter::from_fn(|| machine.schedule_next_unblocked_task())
                         .take(size)
                         .collect();
-                self.send(true, Work::Scheduled(tasks));
+                let groups = self.groups(tasks);
+                self.send(true, Work::Scheduled(groups));
             }
         } else {
             // Where threads share cores, each handoff may cost a wake-up: they travel
@@ -741,7 +819,8 @@ impl BlockRun<'_> {
         let unlooked = self.job.context.transactions.len() - self.looked_at;
         while self.in_flight < self.max_in_flight {
             if let Some(tasks) = self.ready.next_fresh(sizing) {
-                self.send(false, Work::Scheduled(tasks));
+                let groups = self.groups(tasks);
+                self.send(false, Work::Scheduled(groups));
             } else if let Some(indices) = self.ready.next_independent(sizing, unlooked, self.paced)
             {
                 self.send(false, Work::Independent(indices));
@@ -753,7 +832,7 @@ impl BlockRun<'_> {
 }
 
 /// One block: learns which of its accounts are contested and whether it has enough
-/// parallelism to run in parallel (else answers [`Reply::InOrder`]); then looks at its
+/// parallelism to run in parallel (else answers [`Reply::Declined`]); then looks at its
 /// transactions (a bite at a time, between looks at the workers' answers), creates a task
 /// for each that touches a contested account and feeds it to the state machine, sends
 /// runnable tasks and independent transactions to the workers, and deschedules finished
@@ -837,6 +916,7 @@ fn schedule_block(
         },
         out: 0,
         paced: false,
+        open: AHashMap::default(),
     };
     while run.handled < transactions.len() - from {
         // Answers first (they unblock others), then a bite of the block (bounded, so
@@ -874,8 +954,8 @@ fn schedule_block(
     }
     busy(waited);
     assert!(
-        machine.has_no_active_task(),
-        "invariant: every task of the block was descheduled"
+        machine.has_no_active_task() && run.open.is_empty(),
+        "invariant: every task of the block was handed out and descheduled"
     );
     if let Some(failure) = run.first_failure {
         return Reply::Ran(Err(failure));
@@ -1178,6 +1258,103 @@ mod tests {
         .expect("the scheduling thread ran");
     }
 
+    /// The task `created` is; panics if it is none.
+    fn task(created: Created) -> Task<ReplayTask> {
+        match created {
+            Created::Task(task) => task,
+            Created::Follower => panic!("a follower, not a task"),
+            Created::Independent => panic!("independent, not a task"),
+        }
+    }
+
+    #[test]
+    fn a_transaction_follows_the_open_task_that_last_touched_all_its_accounts() {
+        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
+        on_scheduling_thread(|machine| {
+            let program = numbered(0, 0);
+            let [hot, other, config] = [1, 2, 3].map(|kind| numbered(kind, 0));
+            let payer = |i| numbered(4, i);
+            let tx = |i, writes: &[Pubkey], reads: &[Pubkey]| {
+                transaction_of(program, payer(i), writes, reads)
+            };
+            let block = [
+                tx(0, &[hot], &[]),           // a task, handed out at once
+                tx(1, &[hot], &[]),           // a task, blocked behind 0
+                tx(2, &[hot], &[config]),     // follows 1 (`config` is not contested)
+                tx(3, &[], &[hot]),           // follows 1: a read under 1's write
+                tx(4, &[hot, other], &[]),    // a task: 1 never touched `other`
+                tx(5, &[other], &[]),         // follows 4
+                tx(6, &[], &[other]),         // a task once 4 is handed out
+                tx(7, &[other], &[]),         // a task: 6 only reads `other`
+                tx(8, &[hot], &[]),           // follows 4 (the last to touch `hot`)
+                tx(9, &[], &[config, other]), // `other` was last touched by 7
+            ];
+            let mut factory = TaskFactory::default();
+            factory.begin_block(&block, 1);
+            let mut open = AHashMap::default();
+            let mut create = |index: usize, open: &mut AHashMap<usize, Vec<usize>>| match factory
+                .create(index, &block[index], open)
+            {
+                Created::Task(task) => {
+                    let runnable = machine.schedule_task(task);
+                    format!("task{}", if runnable.is_some() { "" } else { ", blocked" })
+                }
+                Created::Follower => "follower".to_owned(),
+                Created::Independent => "independent".to_owned(),
+            };
+            assert_eq!(create(0, &mut open), "task");
+            open.remove(&0);
+            assert_eq!(create(1, &mut open), "task, blocked");
+            assert_eq!(create(2, &mut open), "follower");
+            assert_eq!(create(3, &mut open), "follower");
+            assert_eq!(create(4, &mut open), "task, blocked");
+            assert_eq!(create(5, &mut open), "follower");
+            // 4 is handed out: 6 cannot join it.
+            let followers_of_4 = open.remove(&4).expect("4 is open");
+            assert_eq!(create(6, &mut open), "task, blocked");
+            assert_eq!(create(7, &mut open), "task, blocked");
+            // `hot` was last touched by 4, which is gone: a task of its own.
+            assert_eq!(create(8, &mut open), "task, blocked");
+            assert_eq!(create(9, &mut open), "task, blocked");
+            assert_eq!(open[&1], [2, 3]);
+            assert_eq!(followers_of_4, [5]);
+        });
+    }
+
+    #[test]
+    fn a_task_takes_at_most_max_followers() {
+        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
+        on_scheduling_thread(|machine| {
+            let hot = numbered(1, 0);
+            let block: Vec<BufferedTransaction> = (0..MAX_FOLLOWERS as u64 + 3)
+                .map(|i| transaction_of(numbered(0, 0), numbered(2, i), &[hot], &[]))
+                .collect();
+            let mut factory = TaskFactory::default();
+            factory.begin_block(&block, 1);
+            let mut open = AHashMap::default();
+            let first = task(factory.create(0, &block[0], &mut open));
+            assert!(machine.schedule_task(first).is_some());
+            open.remove(&0);
+            let second = task(factory.create(1, &block[1], &mut open));
+            assert!(machine.schedule_task(second).is_none());
+            for (index, transaction) in block.iter().enumerate().take(MAX_FOLLOWERS + 2).skip(2) {
+                assert!(matches!(
+                    factory.create(index, transaction, &mut open),
+                    Created::Follower
+                ));
+            }
+            let next = MAX_FOLLOWERS + 2;
+            assert!(
+                matches!(
+                    factory.create(next, &block[next], &mut open),
+                    Created::Task(_)
+                ),
+                "the group is full"
+            );
+            assert_eq!(open[&1].len(), MAX_FOLLOWERS);
+        });
+    }
+
     /// Creates and schedules the tasks of the two-transaction `block`: the second must
     /// wait for the first (`why`), and run once the first is descheduled.
     fn assert_second_waits_for_first(
@@ -1186,20 +1363,15 @@ mod tests {
         block: &[BufferedTransaction],
         why: &str,
     ) {
+        let mut open = AHashMap::default();
         let first = machine
-            .schedule_task(
-                factory
-                    .create(0, &block[0])
-                    .expect("the first needs a task"),
-            )
+            .schedule_task(task(factory.create(0, &block[0], &mut open)))
             .expect("the first task holds its accounts");
+        // Handed out at once: the second cannot follow it.
+        open.remove(&0);
         assert!(
             machine
-                .schedule_task(
-                    factory
-                        .create(1, &block[1])
-                        .expect("the second needs a task")
-                )
+                .schedule_task(task(factory.create(1, &block[1], &mut open)))
                 .is_none(),
             "{why}"
         );
@@ -1236,7 +1408,10 @@ mod tests {
                 "the reader of `hot` waits for its writer",
             );
             assert!(
-                factory.create(2, &block[2]).is_none(),
+                matches!(
+                    factory.create(2, &block[2], &mut AHashMap::default()),
+                    Created::Independent
+                ),
                 "2 contends for nothing: it needs no task"
             );
             let cached: Vec<&Pubkey> = factory.cache.keys().collect();
