@@ -85,7 +85,8 @@ const MAX_FOLLOWERS: usize = MAX_TASKS_PER_HANDOFF - 1;
 
 /// A task and its followers: later transactions of the block whose every contested
 /// account the task was the last to touch, at least as strongly (a write where they
-/// write), while it had not been handed out yet. Nothing between the task and a follower
+/// write), and which depend on it (it writes one of them), while it had not been handed
+/// out yet. Nothing between the task and a follower
 /// in block order touches the follower's contested accounts, so the follower may run
 /// right after the task, in the same batch, under the task's locks: a chain whose links
 /// pile up behind a busy account (the links run one per round trip to the scheduler
@@ -616,10 +617,13 @@ impl TaskFactory {
     }
 
     /// The task that was the last to touch every account of `requests` (the transaction
-    /// being looked at), writing each that the transaction writes; `None` if there is no
-    /// such single task.
+    /// being looked at), writing each that the transaction writes and at least one of
+    /// them; `None` if there is no such single task. (A transaction that only reads what
+    /// the task only reads does not depend on it: it may run beside it, and joining it
+    /// would only put it behind.)
     fn task_to_follow(&self) -> Option<usize> {
         let mut task = None;
+        let mut depends = false;
         for (key, usage) in &self.requests {
             let &(toucher, writes) = self.last_toucher.get(key)?;
             if task.is_some_and(|task| task != toucher)
@@ -628,8 +632,9 @@ impl TaskFactory {
                 return None;
             }
             task = Some(toucher);
+            depends |= writes;
         }
-        task
+        task.filter(|_| depends)
     }
 
     /// The cache, between blocks.
@@ -1272,7 +1277,7 @@ mod tests {
         use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
         on_scheduling_thread(|machine| {
             let program = numbered(0, 0);
-            let [hot, other, config] = [1, 2, 3].map(|kind| numbered(kind, 0));
+            let [hot, other, third, config] = [1, 2, 3, 5].map(|kind| numbered(kind, 0));
             let payer = |i| numbered(4, i);
             let tx = |i, writes: &[Pubkey], reads: &[Pubkey]| {
                 transaction_of(program, payer(i), writes, reads)
@@ -1283,14 +1288,31 @@ mod tests {
                 tx(2, &[hot], &[config]),     // follows 1 (`config` is not contested)
                 tx(3, &[], &[hot]),           // follows 1: a read under 1's write
                 tx(4, &[hot, other], &[]),    // a task: 1 never touched `other`
-                tx(5, &[other], &[]),         // follows 4
-                tx(6, &[], &[other]),         // a task once 4 is handed out
+                tx(5, &[other], &[]),         // follows 4; then 4 is handed out
+                tx(6, &[], &[other]),         // a task: 4 is gone
                 tx(7, &[other], &[]),         // a task: 6 only reads `other`
-                tx(8, &[hot], &[]),           // follows 4 (the last to touch `hot`)
-                tx(9, &[], &[config, other]), // `other` was last touched by 7
+                tx(8, &[hot], &[]),           // a task: 4, the last to touch `hot`, is gone
+                tx(9, &[], &[config, other]), // follows 7
+                tx(10, &[], &[other]),        // follows 7 too
+                tx(11, &[third], &[]),        // a task, runnable; then handed out
+                tx(12, &[], &[third]),        // a task, blocked behind 11
+                tx(13, &[], &[third]),        // a task: it does not depend on 12
             ];
+            // A salt at which the filter tells this block's accounts apart exactly (a
+            // block this small gets the smallest filter, where a false positive is
+            // likely), so that what follows depends on the rules alone.
+            let keys: Vec<Pubkey> = [program, hot, other, third, config]
+                .into_iter()
+                .chain((0..14).map(payer))
+                .collect();
             let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1);
+            let exact = (1..1_000).find(|&salt| {
+                factory.begin_block(&block, salt);
+                keys.iter().all(|key| {
+                    factory.contested.is_contested(key) == [hot, other, third].contains(key)
+                })
+            });
+            assert!(exact.is_some(), "some salt tells the accounts apart");
             let mut open = AHashMap::default();
             let mut create = |index: usize, open: &mut AHashMap<usize, Vec<usize>>| match factory
                 .create(index, &block[index], open)
@@ -1309,15 +1331,20 @@ mod tests {
             assert_eq!(create(3, &mut open), "follower");
             assert_eq!(create(4, &mut open), "task, blocked");
             assert_eq!(create(5, &mut open), "follower");
-            // 4 is handed out: 6 cannot join it.
             let followers_of_4 = open.remove(&4).expect("4 is open");
             assert_eq!(create(6, &mut open), "task, blocked");
             assert_eq!(create(7, &mut open), "task, blocked");
-            // `hot` was last touched by 4, which is gone: a task of its own.
             assert_eq!(create(8, &mut open), "task, blocked");
-            assert_eq!(create(9, &mut open), "task, blocked");
+            assert_eq!(create(9, &mut open), "follower");
+            assert_eq!(create(10, &mut open), "follower");
+            assert_eq!(create(11, &mut open), "task");
+            open.remove(&11);
+            assert_eq!(create(12, &mut open), "task, blocked");
+            assert_eq!(create(13, &mut open), "task, blocked");
             assert_eq!(open[&1], [2, 3]);
             assert_eq!(followers_of_4, [5]);
+            assert_eq!(open[&7], [9, 10]);
+            assert!(open[&12].is_empty() && open[&13].is_empty());
         });
     }
 
