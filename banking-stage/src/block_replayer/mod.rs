@@ -202,7 +202,8 @@ impl ReplayMetrics {
 pub struct BlockReplayer {
     num_workers: usize,
     programs: Arc<ProgramRegistry>,
-    /// The scheduler thread and the workers, from the first parallel block on.
+    /// The scheduler thread and the workers, from the first block on (with more than one
+    /// worker).
     pool: Option<ReplayPool>,
     /// How they wait; `None`: [`SpinWait::for_threads`] on this machine.
     wait: Option<SpinWait>,
