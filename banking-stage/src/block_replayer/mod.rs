@@ -63,7 +63,9 @@ pub struct ReplayTask {
 pub struct TransactionTiming {
     /// Position in the block.
     pub index: usize,
-    /// The worker that ran it.
+    /// The worker that ran it; 0 also for the calling thread, which runs a block replayed
+    /// in order and the first transactions of a parallel block (while the scheduler thread
+    /// checks it).
     pub worker: usize,
     /// Start, from the beginning of the block's replay.
     pub start: Duration,
