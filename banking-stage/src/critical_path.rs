@@ -19,8 +19,9 @@ struct AccountChain {
 ///
 /// Each account is hashed once per transaction: its chain lives in a vector, and the map
 /// gives its place there, so the second pass over a transaction's accounts (recording its
-/// finish) reuses the places the first pass (finding when it can start) looked up. This
-/// runs on the replayer's calling thread ahead of every block's first task.
+/// finish) reuses the places the first pass (finding when it can start) looked up. The
+/// replayer's scheduler thread runs it on every block (along contested accounts only)
+/// before the block's first task.
 #[derive(Default)]
 pub(crate) struct ChainTracker {
     places: AHashMap<Pubkey, usize>,

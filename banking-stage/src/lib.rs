@@ -70,13 +70,14 @@
 //! which only that thread touches), and feeds it to the FIFO `SchedulingStateMachine` it
 //! owns; a transaction that touches none is independent and gets no task, and one whose
 //! contested accounts were all last touched by a task still waiting joins that task (it
-//! runs right after it, in the same batch). Runnable tasks,
-//! then independent transactions, go to channels all workers read, in handoffs of a
-//! share per worker (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads have cores to
-//! spin on, about 12 µs of measured work), a task that had to wait for an account first;
-//! a worker runs a handoff (mutually conflict-free) as one `svm-lite` batch with one
-//! commit, and sends it back; descheduling its tasks hands their accounts to the next
-//! tasks in block order. The scheduler thread and the workers are started with the first
+//! runs right after it, in the same batch). Runnable tasks, then independent
+//! transactions, go to channels all workers read, in handoffs of a share per worker (at
+//! most [`MAX_TASKS_PER_HANDOFF`] tasks with their followers, and, where threads have
+//! cores to spin on, about 12 µs of measured work), a task that had to wait for an
+//! account first; a worker runs a handoff (its tasks mutually conflict-free, each task's
+//! followers right after it) in order as one `svm-lite` batch with one commit, and sends
+//! it back; descheduling its tasks hands their accounts to the next tasks in block order.
+//! The scheduler thread and the workers are started with the first
 //! block and kept until the replayer is dropped; they wait with a [`SpinWait`]. With one
 //! worker every block runs in order on the calling thread. The bank hash must equal the
 //! block's ([`ReplayError::HashMismatch`] names the slot and both hashes). Per block,

@@ -42,8 +42,9 @@ pub const MIN_PARALLELISM: f64 = 1.5;
 pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
 
 /// The work the calling thread claims at a time while the scheduler checks a block (see
-/// `handover.rs`): what a scheduler taking over waits for at most (at 14 workers, under
-/// 1% of a 3,000-transaction block of 20 µs transactions), and enough that each claim,
+/// `handover.rs`), by what its transactions have cost so far (one transaction at first):
+/// about what a scheduler taking over waits for (at 14 workers, under 1% of a
+/// 3,000-transaction block of 20 µs transactions), and enough that each claim,
 /// a batch of its own with its own commit, carries several cheap transactions (a block
 /// that stays in order runs its first few hundred transactions this way while the
 /// scheduler checks it).
@@ -86,7 +87,8 @@ pub struct ReplayMetrics {
     pub workers: usize,
     /// Whether the whole block ran in order on the calling thread: with one worker, for a
     /// block with too little parallelism (see [`MIN_PARALLELISM`]), or for one that the
-    /// calling thread finished before the scheduler thread's check did.
+    /// calling thread had claimed to its end before the scheduler thread's check was
+    /// done.
     pub in_order: bool,
     /// Wall time of the block's replay (from the first task to the frozen bank).
     pub wall: Duration,
@@ -170,8 +172,8 @@ impl ReplayMetrics {
 /// several links per round trip to the scheduler thread (see `Group` in `pool.rs`).
 ///
 /// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
-/// (at most [`MAX_TASKS_PER_HANDOFF`], and, where threads spin, about 12 µs of what tasks
-/// have cost so far); a task that had to wait for an account, a link of a conflict chain,
+/// (at most [`MAX_TASKS_PER_HANDOFF`] tasks with their followers, and, where threads
+/// spin, about 12 µs of what transactions have cost so far, followers included); a task that had to wait for an account, a link of a conflict chain,
 /// goes ahead of the others on an urgent lane where threads have cores of their own.
 /// Independent transactions fill in after the tasks, in handoffs that shrink towards the
 /// block's end (and keep to the 12 µs where the block has chains). A worker runs a
@@ -179,8 +181,9 @@ impl ReplayMetrics {
 /// none conflicts with another: load, execute, commit) and sends it back; the scheduler
 /// deschedules the tasks, which hands their accounts to the next tasks in block order.
 /// The state machine's FIFO order per contested account makes the result equal to
-/// running the block in order. A block without conflicts never touches the state machine:
-/// its scheduler thread only reads the block's accounts (to build the filter, to check a
+/// running the block in order. A block without conflicts touches the state machine only
+/// for the few transactions the filter wrongly takes for contested (about one in 300):
+/// its scheduler thread otherwise only reads the block's accounts (to build the filter, to check a
 /// third of the block's parallelism against it, and to look at each transaction) and
 /// hands the block out.
 ///
@@ -555,6 +558,7 @@ impl BlockReplayer {
     ) -> (BlockOutcome, usize) {
         let mut timings: Vec<TransactionTiming> = Vec::with_capacity(block.transaction_count());
         let mut whole_block = false;
+        let mut waiting_since: Option<Instant> = None;
         let mut entry_start = 0;
         for entry in &block.entries {
             let entry_end = entry_start + entry.transactions.len();
@@ -576,7 +580,13 @@ impl BlockReplayer {
                     }
                 };
                 if to == next {
-                    // At the claim limit (tests): wait for the verdict.
+                    // At the claim limit (tests only): wait for the verdict, failing the
+                    // test instead of hanging if the scheduler thread never gives one.
+                    let waiting = waiting_since.get_or_insert_with(Instant::now);
+                    assert!(
+                        waiting.elapsed() < Duration::from_secs(60),
+                        "invariant (tests): the scheduler thread gives a verdict"
+                    );
                     std::thread::yield_now();
                     continue;
                 }

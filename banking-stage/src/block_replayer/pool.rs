@@ -53,7 +53,8 @@ const LOOKS_PER_NEW_TASK: usize = 16;
 /// short queue filled.
 const MAX_HANDOFFS_IN_FLIGHT_PER_WORKER: usize = 4;
 
-/// Most tasks a worker takes in one handoff.
+/// Most tasks a worker takes in one handoff (each with up to 15 followers; where threads
+/// spin, the work target also bounds the transactions, followers included).
 pub const MAX_TASKS_PER_HANDOFF: usize = 16;
 
 /// The work a handoff aims to carry where threads spin, in nanoseconds of its tasks'
@@ -86,11 +87,12 @@ const MAX_FOLLOWERS: usize = MAX_TASKS_PER_HANDOFF - 1;
 /// A task and its followers: later transactions of the block whose every contested
 /// account the task was the last to touch, at least as strongly (a write where they
 /// write), and which depend on it (it writes one of them), while it had not been handed
-/// out yet. Nothing between the task and a follower
-/// in block order touches the follower's contested accounts, so the follower may run
-/// right after the task, in the same batch, under the task's locks: a chain whose links
-/// pile up behind a busy account (the links run one per round trip to the scheduler
-/// otherwise) catches up in groups.
+/// out yet. Nothing between the task and a follower in block order touches the
+/// follower's contested accounts except earlier followers of the same task (a task, or a
+/// follower of another task, would have been the last to), so the follower may run right
+/// after the task and those followers, in the same batch, under the task's locks: a
+/// chain whose links pile up behind a busy account (the links run one per round trip to
+/// the scheduler otherwise) catches up in groups.
 struct Group {
     task: Task<ReplayTask>,
     /// Block indices, in order.
@@ -450,15 +452,6 @@ struct ReadyTasks {
 }
 
 impl ReadyTasks {
-    /// The next fresh handoff, sized by `sizing`.
-    fn next_fresh(&mut self, sizing: &HandoffSizing) -> Option<Vec<Task<ReplayTask>>> {
-        if self.fresh.is_empty() {
-            return None;
-        }
-        let size = sizing.size(self.fresh.len());
-        Some(self.fresh.drain(..size.min(self.fresh.len())).collect())
-    }
-
     /// The next handoff of independent transactions, sized by `sizing` when `unlooked`
     /// transactions of the block are still to be looked at; `None` when there is none, or
     /// too few yet for a whole handoff while more may come.
@@ -564,7 +557,8 @@ impl TaskFactory {
     /// Looks at the block's `index`-th transaction (transactions are looked at in block
     /// order): independent if it touches no contested account; a follower of a task in
     /// `open` (tasks not handed out yet, with their followers) if that task was the last to
-    /// touch each of its contested accounts, at least as strongly (see [`Group`]);
+    /// touch each of its contested accounts, at least as strongly, and writes one of them
+    /// (see [`Group`]);
     /// otherwise a new task, with its contested accounts only, each resolved to its queue
     /// in the cache (creating the queues of accounts not seen before).
     fn create(
@@ -777,18 +771,38 @@ impl BlockRun<'_> {
         }
     }
 
-    /// `tasks`, being handed out, with their followers (none join them after this).
-    fn groups(&mut self, tasks: Vec<Task<ReplayTask>>) -> Vec<Group> {
-        tasks
-            .into_iter()
-            .map(|task| {
-                let followers = self
-                    .open
-                    .remove(&task.payload().index)
-                    .expect("invariant: a task is open until it is handed out");
-                Group { task, followers }
-            })
-            .collect()
+    /// Takes the groups of one handoff: runnable tasks that had to wait for an account
+    /// (`unblocked`, from the state machine) or fresh ones, each with its followers (none
+    /// join it after this); at most `max_tasks` tasks and, where threads spin, about the
+    /// work target's worth of transactions, followers included (at least one group).
+    fn take_groups(
+        &mut self,
+        machine: &mut SchedulingStateMachine<ReplayTask>,
+        sizing: &HandoffSizing,
+        max_tasks: usize,
+        unblocked: bool,
+    ) -> Vec<Group> {
+        // At least one group, however long a transaction has taken.
+        let max_transactions = sizing.by_work().max(1);
+        let mut groups = Vec::new();
+        let mut transactions = 0;
+        while groups.len() < max_tasks && transactions < max_transactions {
+            let next = if unblocked {
+                machine.schedule_next_unblocked_task()
+            } else {
+                self.ready.fresh.pop_front()
+            };
+            let Some(task) = next else {
+                break;
+            };
+            let followers = self
+                .open
+                .remove(&task.payload().index)
+                .expect("invariant: a task is open until it is handed out");
+            transactions += 1 + followers.len();
+            groups.push(Group { task, followers });
+        }
+        groups
     }
 
     /// Sends what is runnable: tasks that waited for an account first (where threads
@@ -806,12 +820,7 @@ impl BlockRun<'_> {
             while machine.has_runnable_task() {
                 self.paced = true;
                 let count = machine.unblocked_task_queue_count();
-                let size = sizing.size(count);
-                let tasks: Vec<Task<ReplayTask>> =
-                    std::iter::from_fn(|| machine.schedule_next_unblocked_task())
-                        .take(size)
-                        .collect();
-                let groups = self.groups(tasks);
+                let groups = self.take_groups(machine, sizing, sizing.size(count), true);
                 self.send(true, Work::Scheduled(groups));
             }
         } else {
@@ -823,8 +832,9 @@ impl BlockRun<'_> {
         }
         let unlooked = self.job.context.transactions.len() - self.looked_at;
         while self.in_flight < self.max_in_flight {
-            if let Some(tasks) = self.ready.next_fresh(sizing) {
-                let groups = self.groups(tasks);
+            if !self.ready.fresh.is_empty() {
+                let size = sizing.size(self.ready.fresh.len());
+                let groups = self.take_groups(machine, sizing, size, false);
                 self.send(false, Work::Scheduled(groups));
             } else if let Some(indices) = self.ready.next_independent(sizing, unlooked, self.paced)
             {
@@ -986,6 +996,69 @@ mod tests {
     /// hooks fire on any block with the index they name, and unit tests run at once. No
     /// other unit test of this crate replays a block.
     static HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// Every way a block can be split: the replay reaches the leader's hash whatever the
+    /// takeover point, the pattern (shared accounts read and written, few hot accounts,
+    /// Zipf chains that build followers), the mix, the number of workers and the waiting
+    /// policy, and leaves no queue in use.
+    #[test]
+    fn every_takeover_point_pattern_and_policy_reaches_the_leaders_hash() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let patterns = [
+            ConflictPattern::ReadWrite { shared: 2 },
+            ConflictPattern::ReadWrite { shared: 16 },
+            ConflictPattern::Uniform { accounts: 3 },
+            ConflictPattern::HotSpot {
+                percent: 50,
+                hot_accounts: 2,
+            },
+            ConflictPattern::Zipf {
+                accounts: 50,
+                exponent: 1.1,
+            },
+        ];
+        let programs = Arc::new(ProgramRegistry::with_builtins());
+        for seed in 0..2 {
+            for pattern in patterns {
+                for mix in [TransactionMix::BENCH, TransactionMix::TRANSFERS] {
+                    let workload = Workload::generate(&WorkloadConfig {
+                        seed,
+                        transactions: 300,
+                        pattern,
+                        mix,
+                        bench_units: 100,
+                        max_price: 10,
+                    });
+                    let block = workload.sequential_block(&programs);
+                    for (workers, limit, wait) in [
+                        (2, 0, SpinWait::never()),
+                        (3, 0, SpinWait::spinning(Duration::from_micros(20))),
+                        (2, 150, SpinWait::spinning(Duration::from_micros(20))),
+                        (3, 150, SpinWait::never()),
+                    ] {
+                        let case =
+                            format!("seed {seed}, {pattern}, {workers} workers, limit {limit}");
+                        let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs))
+                            .with_wait(wait)
+                            .with_claim_limit(limit);
+                        let (bank, metrics) = replayer
+                            .replay(&workload.genesis_bank(), &block)
+                            .unwrap_or_else(|error| panic!("{case}: {error}"));
+                        assert_eq!(bank.hash(), Some(block.bank_hash), "{case}");
+                        let indices: Vec<usize> = metrics.timings.iter().map(|t| t.index).collect();
+                        assert_eq!(
+                            indices,
+                            (0..block.transaction_count()).collect::<Vec<_>>(),
+                            "{case}"
+                        );
+                        assert_eq!(replayer.usage_queues_in_use(), 0, "{case}");
+                    }
+                }
+            }
+        }
+    }
 
     /// The block index whose handoff panics outside execution (`usize::MAX`: none).
     static PANIC_OUTSIDE_EXECUTION_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
@@ -1277,7 +1350,8 @@ mod tests {
         use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
         on_scheduling_thread(|machine| {
             let program = numbered(0, 0);
-            let [hot, other, third, config] = [1, 2, 3, 5].map(|kind| numbered(kind, 0));
+            let [hot, other, third, config, a, b] =
+                [1, 2, 3, 5, 6, 7].map(|kind| numbered(kind, 0));
             let payer = |i| numbered(4, i);
             let tx = |i, writes: &[Pubkey], reads: &[Pubkey]| {
                 transaction_of(program, payer(i), writes, reads)
@@ -1297,19 +1371,24 @@ mod tests {
                 tx(11, &[third], &[]),        // a task, runnable; then handed out
                 tx(12, &[], &[third]),        // a task, blocked behind 11
                 tx(13, &[], &[third]),        // a task: it does not depend on 12
+                tx(14, &[hot, third], &[]),   // a task: 8 and 13 last touched them
+                tx(15, &[a], &[b]),           // a task, runnable; then handed out
+                tx(16, &[a], &[b]),           // a task, blocked behind 15
+                tx(17, &[a, b], &[]),         // a task: 16 only reads `b`
+                tx(18, &[hot, other], &[]),   // a task: 14 and 7 last wrote them
             ];
             // A salt at which the filter tells this block's accounts apart exactly (a
             // block this small gets the smallest filter, where a false positive is
             // likely), so that what follows depends on the rules alone.
-            let keys: Vec<Pubkey> = [program, hot, other, third, config]
+            let keys: Vec<Pubkey> = [program, hot, other, third, config, a, b]
                 .into_iter()
-                .chain((0..14).map(payer))
+                .chain((0..19).map(payer))
                 .collect();
             let mut factory = TaskFactory::default();
             let exact = (1..1_000).find(|&salt| {
                 factory.begin_block(&block, salt);
                 keys.iter().all(|key| {
-                    factory.contested.is_contested(key) == [hot, other, third].contains(key)
+                    factory.contested.is_contested(key) == [hot, other, third, a, b].contains(key)
                 })
             });
             assert!(exact.is_some(), "some salt tells the accounts apart");
@@ -1341,6 +1420,12 @@ mod tests {
             open.remove(&11);
             assert_eq!(create(12, &mut open), "task, blocked");
             assert_eq!(create(13, &mut open), "task, blocked");
+            assert_eq!(create(14, &mut open), "task, blocked");
+            assert_eq!(create(15, &mut open), "task");
+            open.remove(&15);
+            assert_eq!(create(16, &mut open), "task, blocked");
+            assert_eq!(create(17, &mut open), "task, blocked");
+            assert_eq!(create(18, &mut open), "task, blocked");
             assert_eq!(open[&1], [2, 3]);
             assert_eq!(followers_of_4, [5]);
             assert_eq!(open[&7], [9, 10]);

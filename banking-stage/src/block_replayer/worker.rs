@@ -55,12 +55,15 @@ pub(super) struct BlockContext {
 /// A transaction to run: its index in the block, and the transaction.
 pub(super) type Item<'a> = (usize, &'a BufferedTransaction);
 
-/// Runs a handoff's transactions as one `svm-lite` batch with one commit; returns one
-/// result per transaction, in order. They were all runnable at the same moment (or are
-/// independent of every other transaction of the block), so no two of them conflict:
-/// running them together is the same as running them one by one, with one check, one
-/// account loader and one commit for all instead of one each. A panic in execution falls
-/// back to one at a time, to name the transaction.
+/// Runs a handoff's transactions as one `svm-lite` batch with one commit, in the order
+/// given; returns one result per transaction, in order. The handoff's tasks were all
+/// runnable at the same moment (and independent transactions conflict with nothing), so
+/// none conflicts with another; a task's followers come right after it and may conflict
+/// with it, which is why the order must be kept: the batch runs its transactions one
+/// after another, each seeing what the earlier ones wrote. So running them together is
+/// the same as running them one by one in that order, with one check, one account loader
+/// and one commit for all instead of one each. A panic in execution falls back to one at
+/// a time, in order, to name the transaction.
 pub(super) fn run_handoff(
     worker: usize,
     context: &BlockContext,
