@@ -186,7 +186,10 @@ fn scheduler_per_task(c: &mut Criterion) {
 /// scheduler writes their state: the same cache lines. `creator_done_first` creates every
 /// task before the scheduler starts; `creator_concurrent` sends each from another thread
 /// as it is created (the replayer's earlier design); `scheduler_creates` creates them on
-/// the scheduler thread, creation included in its time (the replayer's design now).
+/// the scheduler thread, creation included in its time (the replayer's design now, for
+/// the transactions that get a task: the replayer itself gives none to a read-mostly
+/// block's transactions, which touch no contested account, and locks only contested
+/// accounts; this bench locks every account, to measure a task's cost).
 fn scheduler_beside_creator(c: &mut Criterion) {
     use std::time::Instant;
     use unified_scheduler_logic::{Capability, SchedulingStateMachine, UsageQueue};
