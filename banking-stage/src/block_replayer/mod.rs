@@ -492,7 +492,8 @@ impl BlockReplayer {
     ) -> (bool, BlockOutcome, Duration) {
         let num_workers = self.num_workers;
         let programs = &self.programs;
-        // Busy at once: the workers and the scheduler (this thread waits for the outcome).
+        // Busy at once: the workers and the scheduler (this thread runs the block's first
+        // transactions while the scheduler checks it, then waits for the outcome).
         let wait = self
             .wait
             .unwrap_or_else(|| SpinWait::for_threads(num_workers + 1));
@@ -609,7 +610,8 @@ impl BlockReplayer {
 
 /// Transactions the calling thread claims at a time while the scheduler's verdict is out:
 /// about [`UNDECIDED_CHUNK_WORK`] of them by what they have cost so far (one at first), so
-/// that a scheduler taking over waits that long at most.
+/// that a scheduler taking over waits about that long (a claim with an unusually slow
+/// transaction in it makes it wait longer).
 fn undecided_chunk(timings: &[TransactionTiming]) -> usize {
     let Some(last) = timings.len().checked_sub(1) else {
         return 1;
