@@ -849,9 +849,10 @@ impl BlockRun<'_> {
 /// One block: learns which of its accounts are contested and whether it has enough
 /// parallelism to run in parallel (else answers [`Reply::Declined`]); then looks at its
 /// transactions (a bite at a time, between looks at the workers' answers), creates a task
-/// for each that touches a contested account and feeds it to the state machine, sends
-/// runnable tasks and independent transactions to the workers, and deschedules finished
-/// tasks. Answers the timings in block order, or the first failure in block order.
+/// for each that touches a contested account and feeds it to the state machine (or adds
+/// the transaction to a waiting task as a follower, see [`Group`]), sends runnable tasks
+/// with their followers and independent transactions to the workers, and deschedules
+/// finished tasks. Answers the timings in block order, or the first failure in block order.
 fn schedule_block(
     machine: &mut SchedulingStateMachine<ReplayTask>,
     factory: &mut TaskFactory,
