@@ -219,6 +219,23 @@ pub(super) mod tests {
         )
     }
 
+    /// The exact answer the filter approximates: per account of `transactions`, how many
+    /// of them touch it and whether one writes it.
+    pub(in crate::block_replayer) fn touches<'a>(
+        transactions: impl IntoIterator<Item = &'a BufferedTransaction>,
+    ) -> std::collections::HashMap<Pubkey, (usize, bool)> {
+        let mut touched: std::collections::HashMap<Pubkey, (usize, bool)> =
+            std::collections::HashMap::new();
+        for transaction in transactions {
+            for (key, writable) in transaction.lock_requests() {
+                let entry = touched.entry(*key).or_default();
+                entry.0 += 1;
+                entry.1 |= writable;
+            }
+        }
+        touched
+    }
+
     fn key(byte: u8, at: usize) -> Pubkey {
         let mut bytes = [0u8; 32];
         bytes[at] = byte;
@@ -362,18 +379,7 @@ pub(super) mod tests {
                 .collect();
             let mut filter = ContestedFilter::default();
             filter.rebuild(&block, salt);
-            // The exact answer: per key, how many transactions touch it and whether one
-            // writes it.
-            let mut touched: std::collections::HashMap<Pubkey, (usize, bool)> =
-                std::collections::HashMap::new();
-            for transaction in &block {
-                for (key, writable) in transaction.lock_requests() {
-                    let entry = touched.entry(*key).or_default();
-                    entry.0 += 1;
-                    entry.1 |= writable;
-                }
-            }
-            for (key, (count, written)) in touched {
+            for (key, (count, written)) in touches(&block) {
                 if count > 1 && written {
                     prop_assert!(filter.is_contested(&key), "{} touched {} times", key, count);
                 }
@@ -386,34 +392,10 @@ pub(super) mod tests {
     /// transaction independent that is not.
     #[test]
     fn the_filter_finds_the_independent_transactions_of_every_workload() {
-        use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
-        use std::collections::HashMap;
+        use crate::workload::ConflictPattern;
         for pattern in ConflictPattern::all() {
-            let block: Vec<BufferedTransaction> = Workload::generate(&WorkloadConfig {
-                seed: 7,
-                transactions: 3_000,
-                pattern,
-                mix: TransactionMix::BENCH,
-                bench_units: 0,
-                max_price: 100,
-            })
-            .transactions
-            .into_iter()
-            .map(|transaction| {
-                Arc::new(
-                    SanitizedTransaction::try_new(transaction)
-                        .expect("invariant: the workload's transactions are well formed"),
-                )
-            })
-            .collect();
-            let mut touched: HashMap<Pubkey, (usize, bool)> = HashMap::new();
-            for transaction in &block {
-                for (key, writable) in transaction.lock_requests() {
-                    let entry = touched.entry(*key).or_default();
-                    entry.0 += 1;
-                    entry.1 |= writable;
-                }
-            }
+            let block = crate::block_replayer::tests::transactions(7, 3_000, pattern);
+            let touched = touches(&block);
             let contested = |key: &Pubkey| matches!(touched[key], (count, true) if count > 1);
             let mut filter = ContestedFilter::default();
             filter.rebuild(&block, 1);

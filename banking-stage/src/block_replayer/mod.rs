@@ -695,7 +695,12 @@ mod tests {
     use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
     use proptest::prelude::*;
 
-    fn transactions(seed: u64, count: usize, pattern: ConflictPattern) -> Vec<BufferedTransaction> {
+    /// `count` seeded bench transactions over `pattern`, sanitized.
+    pub(in crate::block_replayer) fn transactions(
+        seed: u64,
+        count: usize,
+        pattern: ConflictPattern,
+    ) -> Vec<BufferedTransaction> {
         Workload::generate(&WorkloadConfig {
             seed,
             transactions: count,

@@ -1205,14 +1205,9 @@ mod tests {
     /// The accounts `block` contests (some transaction writes each, and more than one
     /// touches it), and every account its transactions write.
     fn contested_and_written(block: &crate::Block) -> [AHashSet<Pubkey>; 2] {
-        let mut touched: AHashMap<Pubkey, (usize, bool)> = AHashMap::new();
-        for transaction in block.entries.iter().flat_map(|entry| &entry.transactions) {
-            for (key, writable) in transaction.lock_requests() {
-                let entry = touched.entry(*key).or_default();
-                entry.0 += 1;
-                entry.1 |= writable;
-            }
-        }
+        let touched = crate::block_replayer::contested_filter::tests::touches(
+            block.entries.iter().flat_map(|entry| &entry.transactions),
+        );
         let keys = |keep: fn(usize, bool) -> bool| {
             touched
                 .iter()
