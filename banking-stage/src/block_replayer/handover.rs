@@ -1,8 +1,10 @@
 //! `Handover`: how the calling thread and the scheduler thread share a block.
 //!
-//! A block starts at once on the calling thread, in order, while the scheduler thread
-//! checks it (builds its filter of contested accounts and measures its longest conflict
-//! chain). The check's verdict then decides who runs the rest:
+//! The scheduler thread starts checking a block (builds its filter of contested accounts
+//! and measures its longest conflict chain) as soon as the calling thread has it, while
+//! that thread makes the block's checks before execution (its parent, its signatures,
+//! each transaction's age); then the block starts at once on the calling thread, in
+//! order, while the check goes on. The check's verdict decides who runs the rest:
 //! * too little parallelism: the calling thread keeps the whole block, and from then on
 //!   runs it entry by entry, as a block replayed in order always has been; the check
 //!   cost it nothing, since it ran beside it;
@@ -11,16 +13,21 @@
 //!   time while the verdict is out, so that it is never long to wait for).
 //!
 //! So a single chain pays nothing for the check, and a parallel block has its first few
-//! transactions run while it is checked instead of waiting for the check.
+//! transactions run while it is checked instead of waiting for the check (none, where the
+//! check took less time than the checks before execution: the scheduler then takes over
+//! before the first claim).
 //!
 //! The whole protocol is one atomic word: the number of transactions the calling thread
 //! has claimed, and a flag for each verdict and for a calling thread that stopped on a
 //! failure. Claiming is a compare-and-swap that fails once a flag is set; the verdicts are
 //! `fetch_or`s, whose result tells the scheduler how far the calling thread got. The
 //! calling thread reports where it stopped on a channel (`InOrderReport`), which a
-//! scheduler that took over waits on.
+//! scheduler that took over waits on, and which hands it the block's bank.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::worker::BlockContext;
 
 /// The scheduler runs the rest of the block.
 const TAKEN_OVER: u64 = 1 << 63;
@@ -42,12 +49,15 @@ pub(super) enum Claim {
     TakenOver,
 }
 
-/// Where the calling thread stopped: the transactions it ran (the block's first
-/// `finished`), and whether it stopped on a failure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the calling thread stopped, having run the block's first `finished` transactions
+/// without a failure, and what the rest of the block runs against (its bank exists only
+/// once the block's checks before execution have passed). A calling thread that failed
+/// (in those checks, or in its part of the block) sends no report but closes the channel:
+/// nothing more of the block runs.
+#[derive(Debug)]
 pub(super) struct InOrderReport {
     pub(super) finished: usize,
-    pub(super) failed: bool,
+    pub(super) context: Arc<BlockContext>,
 }
 
 /// What the scheduler found when it took over (see [`Handover::take_over`]).

@@ -50,6 +50,17 @@ pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
 /// scheduler checks it).
 const UNDECIDED_CHUNK_WORK: Duration = Duration::from_micros(40);
 
+/// A block the scheduler thread is checking: how it and the calling thread share the
+/// block, where the calling thread reports, and where the scheduler answers. Dropped
+/// unused (the block failed its checks before execution), it closes the report channel,
+/// so the scheduler runs nothing of the block.
+#[derive(Debug)]
+struct Checking {
+    handover: Arc<Handover>,
+    report: crossbeam_channel::Sender<InOrderReport>,
+    reply: crossbeam_channel::Receiver<Reply>,
+}
+
 /// What a replay task carries: the transaction and its index in the block.
 #[derive(Debug)]
 pub struct ReplayTask {
@@ -99,7 +110,8 @@ pub struct ReplayMetrics {
     /// accounts, checking its parallelism, creating tasks, scheduling, handing out,
     /// descheduling; not waiting): near `wall`, the scheduler is what limits the replay.
     /// For a block replayed in order, the check that chose it; zero with one worker or
-    /// for a block without transactions (no check, no scheduler thread).
+    /// for a block without transactions (no check, no scheduler thread). The check starts
+    /// before `wall` does, beside the block's checks before execution.
     pub scheduler_busy: Duration,
 }
 
@@ -148,10 +160,11 @@ impl ReplayMetrics {
 /// in order on the calling thread, entry by entry: the state machine would only hand each
 /// transaction from thread to thread.
 ///
-/// Per block: the calling thread checks what can be checked before anything runs (the
-/// parent hash, no signature twice, every transaction's age and status-cache check),
-/// hands the block's transactions to the scheduler thread, and starts running the block in
-/// order, a few transactions at a time, while that thread checks it (see `handover.rs`):
+/// Per block: the calling thread hands the block's transactions to the scheduler thread,
+/// which starts checking the block's parallelism, checks meanwhile what can be checked
+/// before anything runs (the parent hash, no signature twice, every transaction's age and
+/// status-cache check), and starts running the block in order, a few transactions at a
+/// time, while the scheduler's check goes on (see `handover.rs`):
 /// a block found to have too little parallelism stays with the calling thread, which runs
 /// the rest entry by entry (so the check costs a single chain nothing); otherwise the
 /// scheduler takes over from the first transaction the calling thread has not claimed.
@@ -313,18 +326,22 @@ impl BlockReplayer {
             .iter()
             .flat_map(|entry| entry.transactions.iter().cloned())
             .collect();
+        // The scheduler thread starts checking the block (its contested accounts, its
+        // parallelism) while this thread makes the checks before execution.
+        let checking = (self.num_workers > 1 && !transactions.is_empty())
+            .then(|| self.begin_check(&transactions, block.slot));
+        // On an error, `checking` is dropped: its report channel closes without a report,
+        // so the scheduler runs nothing of the block.
         let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
         let start = Instant::now();
-        let (in_order, outcome, scheduler_busy) =
-            if self.num_workers == 1 || transactions.is_empty() {
-                (
-                    true,
-                    self.execute_in_order(&bank, block, start),
-                    Duration::ZERO,
-                )
-            } else {
-                self.execute(&bank, block, &transactions, start)
-            };
+        let (in_order, outcome, scheduler_busy) = match checking {
+            None => (
+                true,
+                self.execute_in_order(&bank, block, start),
+                Duration::ZERO,
+            ),
+            Some(checking) => self.execute(&bank, block, &transactions, checking, start),
+        };
         let timings = match outcome {
             Ok(timings) => timings,
             Err((index, failure)) => {
@@ -478,18 +495,9 @@ impl BlockReplayer {
         (first_index, Failure::Panicked)
     }
 
-    /// Replays the block with the pool (started on first use): runs it in order here from
-    /// its first transaction while the scheduler thread checks it, then either goes on to
-    /// its end (too little parallelism) or stops where the scheduler takes over (see
-    /// `handover.rs`). Returns whether it ran in order, the timings or the first failure,
-    /// and the scheduler thread's busy time.
-    fn execute(
-        &mut self,
-        bank: &Arc<Bank>,
-        block: &Block,
-        transactions: &Arc<[BufferedTransaction]>,
-        start: Instant,
-    ) -> (bool, BlockOutcome, Duration) {
+    /// Hands the block of `transactions` at `slot` to the pool (started on first use), whose
+    /// scheduler thread starts checking it.
+    fn begin_check(&mut self, transactions: &Arc<[BufferedTransaction]>, slot: u64) -> Checking {
         let num_workers = self.num_workers;
         let programs = &self.programs;
         // Busy at once: the workers and the scheduler (this thread runs the block's first
@@ -500,22 +508,54 @@ impl BlockReplayer {
         let pool = self
             .pool
             .get_or_insert_with(|| ReplayPool::start(num_workers, programs, wait));
-        let context = Arc::new(BlockContext {
-            bank: Arc::clone(bank),
-            transactions: Arc::clone(transactions),
-            handover: Handover::default(),
-            failed_at: AtomicUsize::new(usize::MAX),
-            start,
-            scheduler_busy_ns: std::sync::atomic::AtomicU64::new(0),
-        });
+        let handover = Arc::new(Handover::default());
         let (report, report_receiver) = crossbeam_channel::bounded(1);
-        let reply = pool.begin(Arc::clone(&context), report_receiver);
-        let (mine, finished) = self.run_until_handover(bank, block, &context.handover, start);
-        // The scheduler waits for this only if it took over; it holds one report.
-        let _ = report.send(InOrderReport {
-            finished,
-            failed: mine.is_err(),
-        });
+        let reply = pool.begin(
+            Arc::clone(transactions),
+            slot,
+            Arc::clone(&handover),
+            report_receiver,
+        );
+        Checking {
+            handover,
+            report,
+            reply,
+        }
+    }
+
+    /// Replays the block, which the scheduler thread is `checking`, with the pool: runs it
+    /// in order here from its first transaction while the check goes on, then either goes
+    /// on to its end (too little parallelism) or stops where the scheduler takes over (see
+    /// `handover.rs`). Returns whether it ran in order, the timings or the first failure,
+    /// and the scheduler thread's busy time.
+    fn execute(
+        &mut self,
+        bank: &Arc<Bank>,
+        block: &Block,
+        transactions: &Arc<[BufferedTransaction]>,
+        checking: Checking,
+        start: Instant,
+    ) -> (bool, BlockOutcome, Duration) {
+        let Checking {
+            handover,
+            report,
+            reply,
+        } = checking;
+        let (mine, finished) = self.run_until_handover(bank, block, &handover, start);
+        if mine.is_ok() {
+            // The scheduler waits for this only if it took over; it holds one report.
+            let _ = report.send(InOrderReport {
+                finished,
+                context: Arc::new(BlockContext {
+                    bank: Arc::clone(bank),
+                    transactions: Arc::clone(transactions),
+                    failed_at: AtomicUsize::new(usize::MAX),
+                    start,
+                }),
+            });
+        }
+        // A failure closes the channel without a report: nothing more of the block runs.
+        drop(report);
         let reply = match reply.recv() {
             Ok(reply) => reply,
             Err(_) => {
@@ -529,19 +569,14 @@ impl BlockReplayer {
                 std::panic::resume_unwind(pool.into_panic())
             }
         };
-        let scheduler_busy = Duration::from_nanos(
-            context
-                .scheduler_busy_ns
-                .load(std::sync::atomic::Ordering::Relaxed),
-        );
-        match reply {
-            Reply::Declined => (true, mine, scheduler_busy),
-            Reply::Ran(outcome) => {
+        match reply.ran {
+            None => (true, mine, reply.busy),
+            Some(outcome) => {
                 let outcome = mine.and_then(|mut timings| {
                     timings.extend(outcome?);
                     Ok(timings)
                 });
-                (false, outcome, scheduler_busy)
+                (false, outcome, reply.busy)
             }
         }
     }

@@ -20,7 +20,7 @@ use unified_scheduler_logic::{
 };
 
 use super::contested_filter::ContestedFilter;
-use super::handover::{InOrderReport, TakeOver};
+use super::handover::{Handover, InOrderReport, TakeOver};
 use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
 use super::{
     MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayTask, TransactionTiming, has_parallelism,
@@ -71,14 +71,16 @@ pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
 
 /// The scheduler thread's answer for a block.
 #[derive(Debug)]
-pub(super) enum Reply {
-    /// The scheduler ran none of the block: it has less than [`MIN_PARALLELISM`]
-    /// transactions per link of its longest conflict chain (the calling thread runs it in
-    /// order), or the calling thread had claimed all of it, or stopped on a failure.
-    Declined,
-    /// The scheduler took over where the calling thread stopped and ran the rest: the
-    /// rest's timings, in block order, or its first failure.
-    Ran(BlockOutcome),
+pub(super) struct Reply {
+    /// `None` if the scheduler ran none of the block: it has less than
+    /// [`MIN_PARALLELISM`] transactions per link of its longest conflict chain (the
+    /// calling thread runs it in order), or the calling thread had claimed all of it, or
+    /// failed. Otherwise the scheduler took over where the calling thread stopped and ran
+    /// the rest: the rest's timings, in block order, or its first failure.
+    pub(super) ran: Option<BlockOutcome>,
+    /// How long the scheduler thread was busy on the block (not waiting for answers or
+    /// for the calling thread), its check included.
+    pub(super) busy: Duration,
 }
 
 /// Transactions that join a task as its followers, at most (see [`Group`]).
@@ -153,12 +155,17 @@ struct Lanes<T> {
     normal: T,
 }
 
-/// One block for the scheduler thread (its transactions are in the context): it creates a
-/// task per transaction that needs one, in block order, and sends the outcome back on
-/// `outcome`.
+/// One block for the scheduler thread, sent before the block's checks before execution
+/// (it has no bank yet): the scheduler checks it, and if it takes over, creates a task per
+/// transaction that needs one, in block order, and sends the outcome back on `outcome`.
 struct BlockJob {
-    context: Arc<BlockContext>,
-    /// Where the calling thread stopped running the block in order.
+    transactions: Arc<[BufferedTransaction]>,
+    /// The block's slot (salts its filter).
+    slot: u64,
+    /// How the calling thread and the scheduler share the block.
+    handover: Arc<Handover>,
+    /// Where the calling thread stopped running the block in order, with the block's
+    /// bank; closed without a report if it failed.
     report: Receiver<InOrderReport>,
     outcome: Sender<Reply>,
 }
@@ -247,16 +254,21 @@ impl ReplayPool {
         }
     }
 
-    /// Starts the block of `context`, whose calling thread says on `report` where it
-    /// stopped running it in order: returns where the answer will come.
+    /// Starts checking the block of `transactions` at `slot`, shared with the calling
+    /// thread by `handover`, whose calling thread says on `report` where it stopped
+    /// running it in order: returns where the answer will come.
     pub(super) fn begin(
         &self,
-        context: Arc<BlockContext>,
+        transactions: Arc<[BufferedTransaction]>,
+        slot: u64,
+        handover: Arc<Handover>,
         report: Receiver<InOrderReport>,
     ) -> Receiver<Reply> {
         let (outcome, outcome_receiver) = bounded(1);
         let job = BlockJob {
-            context,
+            transactions,
+            slot,
+            handover,
             report,
             outcome,
         };
@@ -656,7 +668,8 @@ enum Created {
 
 /// What the scheduler thread keeps while it runs one block.
 struct BlockRun<'a> {
-    job: &'a BlockJob,
+    /// The block, with its bank.
+    context: Arc<BlockContext>,
     runnable: &'a Lanes<Sender<Handoff>>,
     wait: SpinWait,
     /// The first transaction the scheduler runs (the calling thread ran those before).
@@ -732,7 +745,7 @@ impl BlockRun<'_> {
         factory: &mut TaskFactory,
         max_tasks: usize,
     ) -> bool {
-        let transactions = &self.job.context.transactions;
+        let transactions = &self.context.transactions;
         let end = transactions
             .len()
             .min(self.looked_at + max_tasks * LOOKS_PER_NEW_TASK);
@@ -760,7 +773,7 @@ impl BlockRun<'_> {
             &self.runnable.normal
         };
         lane.send(Handoff {
-            context: Arc::clone(&self.job.context),
+            context: Arc::clone(&self.context),
             work,
             urgent,
         })
@@ -830,7 +843,7 @@ impl BlockRun<'_> {
                 self.ready.fresh.push_back(task);
             }
         }
-        let unlooked = self.job.context.transactions.len() - self.looked_at;
+        let unlooked = self.context.transactions.len() - self.looked_at;
         while self.in_flight < self.max_in_flight {
             if !self.ready.fresh.is_empty() {
                 let size = sizing.size(self.ready.fresh.len());
@@ -862,30 +875,28 @@ fn schedule_block(
     done: &Receiver<Answers>,
     wait: SpinWait,
 ) -> Reply {
-    let transactions = &job.context.transactions;
+    let transactions = &job.transactions;
     let began = Instant::now();
     let mut waited = Duration::ZERO;
-    let busy = |waited: Duration| {
-        job.context.scheduler_busy_ns.store(
-            u64::try_from(began.elapsed().saturating_sub(waited).as_nanos()).unwrap_or(u64::MAX),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+    let declined = |waited: Duration| Reply {
+        ran: None,
+        busy: began.elapsed().saturating_sub(waited),
     };
-    // The calling thread runs the block in order meanwhile (`handover.rs`).
-    factory.begin_block(transactions, job.context.bank.slot());
-    let handover = &job.context.handover;
+    // The calling thread makes the block's checks before execution, then runs it in order,
+    // meanwhile (`handover.rs`).
+    factory.begin_block(transactions, job.slot);
+    let handover = &job.handover;
     if !has_parallelism(transactions, MIN_PARALLELISM, |key| {
         factory.contested.is_contested(key)
     }) {
         handover.keep_in_order();
-        busy(waited);
-        return Reply::Declined;
+        return declined(waited);
     }
     let TakeOver::From(from) = handover.take_over(transactions.len()) else {
-        busy(waited);
-        return Reply::Declined;
+        return declined(waited);
     };
-    // Wait for the calling thread to finish what it claimed (a few microseconds of work).
+    // Wait for the calling thread to finish what it claimed (a few microseconds of work),
+    // or its checks before execution, which give the block its bank.
     let wait_start = Instant::now();
     let report = if wait.poll_until(|| !job.report.is_empty()) {
         job.report.try_recv().ok()
@@ -893,27 +904,24 @@ fn schedule_block(
         job.report.recv().ok()
     };
     waited += wait_start.elapsed();
-    match report {
-        Some(InOrderReport {
-            finished,
-            failed: false,
-        }) => assert_eq!(
-            finished, from,
-            "invariant: the calling thread stops where its claims did"
-        ),
-        // It failed (the block is rejected), or it is gone: nothing more runs.
-        _ => {
-            busy(waited);
-            return Reply::Declined;
+    let context = match report {
+        Some(InOrderReport { finished, context }) => {
+            assert_eq!(
+                finished, from,
+                "invariant: the calling thread stops where its claims did"
+            );
+            context
         }
-    }
+        // It failed (the block is rejected), or it is gone: nothing more runs.
+        None => return declined(waited),
+    };
     let bite_size = if wait.spins() {
         NEW_TASKS_PER_TURN_SPINNING
     } else {
         NEW_TASKS_PER_TURN_SLEEPING
     };
     let mut run = BlockRun {
-        job,
+        context,
         runnable,
         wait,
         from,
@@ -968,19 +976,23 @@ fn schedule_block(
             run.hand_out(machine, sizing);
         }
     }
-    busy(waited);
+    let busy = began.elapsed().saturating_sub(waited);
     assert!(
         machine.has_no_active_task() && run.open.is_empty(),
         "invariant: every task of the block was handed out and descheduled"
     );
-    if let Some(failure) = run.first_failure {
-        return Reply::Ran(Err(failure));
+    let outcome = match run.first_failure {
+        Some(failure) => Err(failure),
+        None => Ok(run
+            .timings
+            .into_iter()
+            .map(|timing| timing.expect("invariant: every transaction ran when none failed"))
+            .collect()),
+    };
+    Reply {
+        ran: Some(outcome),
+        busy,
     }
-    Reply::Ran(Ok(run
-        .timings
-        .into_iter()
-        .map(|timing| timing.expect("invariant: every transaction ran when none failed"))
-        .collect()))
 }
 
 #[cfg(test)]

@@ -39,17 +39,12 @@ pub(super) struct BlockContext {
     pub(super) bank: Arc<Bank>,
     /// The block's transactions, in block order (independent ones travel as indices).
     pub(super) transactions: Arc<[BufferedTransaction]>,
-    /// How the calling thread and the scheduler share the block.
-    pub(super) handover: super::handover::Handover,
     /// The lowest index of a transaction that failed: later ones are skipped (the block is
     /// rejected anyway), earlier ones still run, so the error reported is the first in
     /// block order, as in a sequential replay.
     pub(super) failed_at: AtomicUsize,
     /// When the block's replay started (timings are measured from here).
     pub(super) start: Instant,
-    /// The scheduler thread's busy time on the block (not waiting for answers or
-    /// tasks), in nanoseconds: set when the block is done.
-    pub(super) scheduler_busy_ns: std::sync::atomic::AtomicU64,
 }
 
 /// A transaction to run: its index in the block, and the transaction.

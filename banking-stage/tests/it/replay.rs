@@ -216,6 +216,7 @@ fn a_block_with_a_signature_twice_is_rejected_before_anything_runs() {
     let programs = Arc::new(ProgramRegistry::with_builtins());
     let workload = workload(ConflictPattern::None, 6);
     let mut blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    let intact = blocks.clone();
     let copy = Arc::clone(&blocks[0].entries[0].transactions[0]);
     blocks[0]
         .entries
@@ -240,6 +241,12 @@ fn a_block_with_a_signature_twice_is_rejected_before_anything_runs() {
     let error = replay_sequentially(Arc::clone(&parent), &programs, &blocks[..1]).unwrap_err();
     assert!(matches!(error, ReplayError::DuplicateSignature { .. }));
     assert_eq!(parent.accounts().state_hash(), state_before);
+    // The scheduler thread, which had started checking the rejected block, dropped it: the
+    // same replayer replays the intact chain to the leader's hashes.
+    let (bank, _) = replayer
+        .replay_chain(genesis(&workload), &intact)
+        .expect("the intact chain replays after a rejected block");
+    assert_eq!(bank.hash(), Some(intact.last().unwrap().bank_hash));
 }
 
 #[test]
@@ -281,6 +288,11 @@ fn a_block_on_the_wrong_parent_is_rejected() {
         matches!(error, ReplayError::ParentMismatch { .. }),
         "{error}"
     );
+    // The replayer goes on with the right parent.
+    let (bank, _) = replayer
+        .replay_chain(genesis(&workload), &blocks)
+        .expect("the chain replays after a rejected block");
+    assert_eq!(bank.hash(), Some(blocks.last().unwrap().bank_hash));
 }
 
 mod property {
