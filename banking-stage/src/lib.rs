@@ -154,7 +154,7 @@ pub use block_file::{
 };
 pub use block_replayer::{
     BlockReplayer, MAX_CACHED_USAGE_QUEUES, MAX_TASKS_PER_HANDOFF, MIN_PARALLELISM, ReplayMetrics,
-    ReplayTask, TransactionTiming, available_parallelism,
+    ReplayTask, Takeover, TransactionTiming, available_parallelism,
 };
 pub use blockhash_queue::BlockhashQueue;
 pub use consume_worker::{ConsumeRequest, Consumer, TraceSink, run_consume_worker};

@@ -85,6 +85,19 @@ pub struct TransactionTiming {
     pub duration: Duration,
 }
 
+/// Where the scheduler thread took a parallel block over from the calling thread, which
+/// had run the block in order until then (see [`BlockReplayer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Takeover {
+    /// The first transaction the scheduler ran: the calling thread ran those before it.
+    pub index: usize,
+    /// When, from the block's start, the scheduler had its check done and the calling
+    /// thread's transactions finished, and began handing out the rest. Until then the
+    /// calling thread alone runs the block, so at many workers this is the replay's serial
+    /// prefix.
+    pub at: Duration,
+}
+
 /// What replaying one block took. The analysis (critical path, lower bound, efficiency)
 /// is computed on demand from the timings and the block, so the replay does not pay for
 /// it.
@@ -106,6 +119,9 @@ pub struct ReplayMetrics {
     /// Per transaction, in block order: when it ran, where, and how long it took (its
     /// checks, execution and commit).
     pub timings: Vec<TransactionTiming>,
+    /// Where and when the scheduler thread took the block over from the calling thread;
+    /// `None` when the block ran in order (`in_order`).
+    pub takeover: Option<Takeover>,
     /// How long the scheduler thread was busy on the block (filtering the block's
     /// accounts, checking its parallelism, creating tasks, scheduling, handing out,
     /// descheduling; not waiting): near `wall`, the scheduler is what limits the replay.
@@ -334,9 +350,9 @@ impl BlockReplayer {
         // so the scheduler runs nothing of the block.
         let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
         let start = Instant::now();
-        let (in_order, outcome, scheduler_busy) = match checking {
+        let (takeover, outcome, scheduler_busy) = match checking {
             None => (
-                true,
+                None,
                 self.execute_in_order(&bank, block, start),
                 Duration::ZERO,
             ),
@@ -373,7 +389,8 @@ impl BlockReplayer {
             slot: block.slot,
             transactions: transactions.len(),
             workers: self.num_workers,
-            in_order,
+            in_order: takeover.is_none(),
+            takeover,
             wall,
             timings,
             scheduler_busy,
@@ -526,8 +543,8 @@ impl BlockReplayer {
     /// Replays the block, which the scheduler thread is `checking`, with the pool: runs it
     /// in order here from its first transaction while the check goes on, then either goes
     /// on to its end (too little parallelism) or stops where the scheduler takes over (see
-    /// `handover.rs`). Returns whether it ran in order, the timings or the first failure,
-    /// and the scheduler thread's busy time.
+    /// `handover.rs`). Returns where the scheduler took over (`None`: it ran in order),
+    /// the timings or the first failure, and the scheduler thread's busy time.
     fn execute(
         &mut self,
         bank: &Arc<Bank>,
@@ -535,7 +552,7 @@ impl BlockReplayer {
         transactions: &Arc<[BufferedTransaction]>,
         checking: Checking,
         start: Instant,
-    ) -> (bool, BlockOutcome, Duration) {
+    ) -> (Option<Takeover>, BlockOutcome, Duration) {
         let Checking {
             handover,
             report,
@@ -570,13 +587,13 @@ impl BlockReplayer {
             }
         };
         match reply.ran {
-            None => (true, mine, reply.busy),
-            Some(outcome) => {
+            None => (None, mine, reply.busy),
+            Some((takeover, outcome)) => {
                 let outcome = mine.and_then(|mut timings| {
                     timings.extend(outcome?);
                     Ok(timings)
                 });
-                (false, outcome, reply.busy)
+                (Some(takeover), outcome, reply.busy)
             }
         }
     }

@@ -23,7 +23,8 @@ use super::contested_filter::ContestedFilter;
 use super::handover::{Handover, InOrderReport, TakeOver};
 use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
 use super::{
-    MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayTask, TransactionTiming, has_parallelism,
+    MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayTask, Takeover, TransactionTiming,
+    has_parallelism,
 };
 use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
@@ -76,8 +77,9 @@ pub(super) struct Reply {
     /// [`MIN_PARALLELISM`] transactions per link of its longest conflict chain (the
     /// calling thread runs it in order), or the calling thread had claimed all of it, or
     /// failed. Otherwise the scheduler took over where the calling thread stopped and ran
-    /// the rest: the rest's timings, in block order, or its first failure.
-    pub(super) ran: Option<BlockOutcome>,
+    /// the rest: where and when it took over, and the rest's timings, in block order, or
+    /// its first failure.
+    pub(super) ran: Option<(Takeover, BlockOutcome)>,
     /// How long the scheduler thread was busy on the block (not waiting for answers or
     /// for the calling thread), its check included.
     pub(super) busy: Duration,
@@ -915,6 +917,10 @@ fn schedule_block(
         // It failed (the block is rejected), or it is gone: nothing more runs.
         None => return declined(waited),
     };
+    let takeover = Takeover {
+        index: from,
+        at: context.start.elapsed(),
+    };
     let bite_size = if wait.spins() {
         NEW_TASKS_PER_TURN_SPINNING
     } else {
@@ -990,7 +996,7 @@ fn schedule_block(
             .collect()),
     };
     Reply {
-        ran: Some(outcome),
+        ran: Some((takeover, outcome)),
         busy,
     }
 }

@@ -85,7 +85,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
     let mut bank = genesis()?;
     let mut all_metrics: Vec<ReplayMetrics> = Vec::with_capacity(chain.blocks.len());
     out!(
-        "{:>5} {:>7} {:>10} {:>10} {:>8} {:>10} {:>10} {:>6}  hash",
+        "{:>5} {:>7} {:>10} {:>10} {:>8} {:>10} {:>10} {:>6} {:>6}  hash",
         "slot",
         "txs",
         "seq ms",
@@ -93,7 +93,8 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
         "speed-up",
         "bound ms",
         "efficiency",
-        "sched"
+        "sched",
+        "serial"
     );
     for (block, sequential) in chain.blocks.iter().zip(&sequential_times) {
         let (next, metrics) = match replayer.replay(&bank, block) {
@@ -104,7 +105,7 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
             }
         };
         out!(
-            "{:>5} {:>7} {:>10.2} {:>10.2} {:>7.2}x {:>10.2} {:>10.2} {:>6.2}  matches {}",
+            "{:>5} {:>7} {:>10.2} {:>10.2} {:>7.2}x {:>10.2} {:>10.2} {:>6.2} {:>6.2}  matches {}",
             block.slot,
             metrics.transactions,
             sequential.as_secs_f64() * 1e3,
@@ -113,6 +114,13 @@ pub(crate) fn replay(args: &ReplayArgs) -> Result<ExitCode, Box<dyn std::error::
             metrics.lower_bound(block).as_secs_f64() * 1e3,
             metrics.efficiency(block),
             metrics.scheduler_busy.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9),
+            // The share of the block's wall time before the scheduler took it over (all of
+            // it for a block replayed in order): the calling thread alone ran it then.
+            metrics
+                .takeover
+                .map_or(metrics.wall, |takeover| takeover.at)
+                .as_secs_f64()
+                / metrics.wall.as_secs_f64().max(1e-9),
             block.bank_hash
         );
         all_metrics.push(metrics);

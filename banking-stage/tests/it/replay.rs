@@ -87,9 +87,11 @@ fn parallel_replay_reaches_the_leaders_hashes() {
             assert_eq!(sequential.hash(), Some(leader));
             for workers in [1, 2, 4, 8] {
                 let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+                let called = std::time::Instant::now();
                 let (bank, metrics) = replayer
                     .replay_chain(genesis(&workload), &blocks)
                     .unwrap_or_else(|error| panic!("{scheduler:?} {pattern} {workers}: {error}"));
+                let call = called.elapsed();
                 assert_eq!(
                     bank.hash(),
                     Some(leader),
@@ -130,7 +132,24 @@ fn parallel_replay_reaches_the_leaders_hashes() {
                         assert_eq!(metrics.scheduler_busy, Duration::ZERO);
                     } else {
                         assert!(metrics.scheduler_busy > Duration::ZERO);
-                        assert!(metrics.scheduler_busy <= metrics.wall);
+                        // Its check may start before the block's wall time (beside the
+                        // checks before execution), never before the call.
+                        assert!(metrics.scheduler_busy <= call);
+                    }
+                    assert_eq!(metrics.in_order, metrics.takeover.is_none());
+                    if let Some(takeover) = metrics.takeover {
+                        // The calling thread ran the block up to the takeover, and had
+                        // finished before the scheduler handed out the rest.
+                        assert!(takeover.index < metrics.transactions);
+                        assert!(takeover.at <= metrics.wall);
+                        for timing in &metrics.timings {
+                            if timing.index < takeover.index {
+                                assert_eq!(timing.worker, 0);
+                                assert!(timing.start + timing.duration <= takeover.at);
+                            } else {
+                                assert!(timing.start >= takeover.at, "{timing:?} {takeover:?}");
+                            }
+                        }
                     }
                 }
             }

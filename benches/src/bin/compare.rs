@@ -67,7 +67,7 @@ fn main() {
         args.rounds
     );
     println!(
-        "{:<13} {:>5} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6} {:>6}",
+        "{:<13} {:>5} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>6} {:>6} {:>6} {:>6}",
         "workload",
         "exec",
         "txs",
@@ -80,6 +80,7 @@ fn main() {
         "vs cfb",
         "effic.",
         "sched",
+        "serial",
         "hashes"
     );
     for &micros in &args.exec_us {
@@ -96,7 +97,7 @@ fn main() {
                 let row = measure(&args, &programs, &workload, &block, workers);
                 let tps = |time: Duration| count as f64 / time.as_secs_f64().max(1e-9);
                 println!(
-                    "{:<13} {:>4}us {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}x {:>7.2}x {:>6.2} {:>6.2} {:>6}",
+                    "{:<13} {:>4}us {:>7} {:>6} {:>10.0} {:>10.0} {:>10.0} {:>10.0} {:>7.2}x {:>7.2}x {:>6.2} {:>6.2} {:>6.2} {:>6}",
                     name,
                     micros,
                     count,
@@ -109,6 +110,7 @@ fn main() {
                     row.conflict_free.as_secs_f64() / row.replay.as_secs_f64(),
                     row.efficiency,
                     row.scheduler_share,
+                    row.serial_share,
                     if row.hashes_match { "ok" } else { "DIFFER" }
                 );
             }
@@ -124,6 +126,10 @@ struct Row {
     efficiency: f64,
     /// The replay's scheduler thread busy time over its wall time (median).
     scheduler_share: f64,
+    /// The share of the replay's wall time before its scheduler thread took the block
+    /// over, when the calling thread alone runs it (median; 1.0 for a block replayed in
+    /// order).
+    serial_share: f64,
     hashes_match: bool,
 }
 
@@ -137,8 +143,9 @@ fn measure(
     let blocks = std::slice::from_ref(block);
     let mut replayer = BlockReplayer::new(workers, Arc::clone(programs));
     let mut batches = ConflictFreeBatchReplayer::new(workers, Arc::clone(programs));
-    let (mut sequential, mut conflict_free, mut replay, mut efficiency, mut scheduler_share) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut sequential, mut conflict_free, mut replay) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut efficiency, mut scheduler_share, mut serial_share) =
+        (Vec::new(), Vec::new(), Vec::new());
     let mut hashes_match = true;
     for _ in 0..args.rounds.max(1) {
         let parent = workload.genesis_bank();
@@ -160,10 +167,15 @@ fn measure(
         efficiency.push(metrics.efficiency(block));
         scheduler_share
             .push(metrics.scheduler_busy.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9));
+        let serial = metrics
+            .takeover
+            .map_or(metrics.wall, |takeover| takeover.at);
+        serial_share.push(serial.as_secs_f64() / metrics.wall.as_secs_f64().max(1e-9));
         hashes_match &= bank.hash() == Some(block.bank_hash);
     }
     efficiency.sort_by(f64::total_cmp);
     scheduler_share.sort_by(f64::total_cmp);
+    serial_share.sort_by(f64::total_cmp);
     Row {
         sequential: median(sequential),
         conflict_free: median(conflict_free),
@@ -171,6 +183,7 @@ fn measure(
         pipeline_tps: pipeline_tps(programs, workload, workers),
         efficiency: efficiency[efficiency.len() / 2],
         scheduler_share: scheduler_share[scheduler_share.len() / 2],
+        serial_share: serial_share[serial_share.len() / 2],
         hashes_match,
     }
 }
