@@ -19,7 +19,7 @@ use unified_scheduler_logic::{
     Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
 };
 
-use super::contested_filter::ContestedFilter;
+use super::contested_filter::{ContestedFilter, HashedRequest, RequestHasher};
 use super::handover::{Handover, InOrderReport, TakeOver};
 use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
 use super::{
@@ -39,6 +39,11 @@ const NEW_TASKS_PER_TURN_SPINNING: usize = 8;
 /// wake-up (tens of microseconds), and larger bites make larger handoffs, each of which
 /// may cost a wake-up.
 const NEW_TASKS_PER_TURN_SLEEPING: usize = 32;
+
+/// The fewest transactions a worker hashes for a block's filter (see `hash_on_workers`):
+/// about 20 µs of reading and hashing on the benches' machines, several times what
+/// handing a share to a spinning worker and back costs.
+const MIN_TRANSACTIONS_PER_HASH_SHARE: usize = 128;
 
 /// Transactions the scheduler looks at, at most, per task it may create in a bite. An
 /// independent transaction (one that touches no contested account, see
@@ -142,6 +147,35 @@ struct Answers {
     results: Vec<TaskResult>,
 }
 
+/// What the scheduler thread sends a worker.
+enum Assignment {
+    /// Transactions to run.
+    Run(Handoff),
+    /// A share of the next block's lock requests to hash for its filter.
+    Hash(HashShare),
+}
+
+/// A share of a block's lock requests for a worker to hash for the block's filter, before
+/// the block has a bank (see `contested_filter.rs`): the block's `range`, answered on
+/// `hashed` with the share's number.
+struct HashShare {
+    transactions: Arc<[BufferedTransaction]>,
+    range: std::ops::Range<usize>,
+    share: usize,
+    hasher: RequestHasher,
+    hashed: Sender<(usize, Vec<HashedRequest>)>,
+}
+
+impl HashShare {
+    fn run(self) {
+        let mut hashed = Vec::new();
+        self.hasher
+            .hash_all(&self.transactions[self.range], &mut hashed);
+        // A scheduler that stopped waiting (it panicked) wants nothing more.
+        let _ = self.hashed.send((self.share, hashed));
+    }
+}
+
 /// Work for a worker, with the block it belongs to and the lane it travels on.
 struct Handoff {
     context: Arc<BlockContext>,
@@ -217,8 +251,8 @@ impl ReplayPool {
         wait: SpinWait,
     ) -> Self {
         let (jobs, job_receiver) = unbounded::<Job>();
-        let (urgent, urgent_receiver) = unbounded::<Handoff>();
-        let (normal, normal_receiver) = unbounded::<Handoff>();
+        let (urgent, urgent_receiver) = unbounded::<Assignment>();
+        let (normal, normal_receiver) = unbounded::<Assignment>();
         let runnable = Lanes { urgent, normal };
         let runnable_receiver = Lanes {
             urgent: urgent_receiver,
@@ -322,16 +356,22 @@ impl Drop for ReplayPool {
 fn run_worker(
     worker: usize,
     programs: &ProgramRegistry,
-    runnable: &Lanes<Receiver<Handoff>>,
+    runnable: &Lanes<Receiver<Assignment>>,
     done: &Sender<Answers>,
     wait: SpinWait,
 ) {
-    while let Some(Handoff {
-        context,
-        work,
-        urgent,
-    }) = next_handoff(runnable, wait)
-    {
+    while let Some(assignment) = next_assignment(runnable, wait) {
+        let Handoff {
+            context,
+            work,
+            urgent,
+        } = match assignment {
+            Assignment::Run(handoff) => handoff,
+            Assignment::Hash(share) => {
+                share.run();
+                continue;
+            }
+        };
         // Execution panics are caught inside; one anywhere else (a broken invariant in
         // the bank or the store) still answers for every transaction, so nothing waits
         // forever.
@@ -358,13 +398,13 @@ fn run_worker(
     }
 }
 
-/// The next handoff for a worker, urgent ones first; `None` once the scheduler is gone.
-fn next_handoff(runnable: &Lanes<Receiver<Handoff>>, wait: SpinWait) -> Option<Handoff> {
+/// The next assignment for a worker, urgent ones first; `None` once the scheduler is gone.
+fn next_assignment(runnable: &Lanes<Receiver<Assignment>>, wait: SpinWait) -> Option<Assignment> {
     if !wait.spins() {
         // Nothing comes on the urgent lane then (see `ReadyTasks`).
         return runnable.normal.recv().ok();
     }
-    let mut taken: Option<Option<Handoff>> = None;
+    let mut taken: Option<Option<Assignment>> = None;
     let mut take = || {
         for lane in [&runnable.urgent, &runnable.normal] {
             match lane.try_recv() {
@@ -489,7 +529,7 @@ impl ReadyTasks {
 fn run_scheduler(
     num_workers: usize,
     jobs: &Receiver<Job>,
-    runnable: &Lanes<Sender<Handoff>>,
+    runnable: &Lanes<Sender<Assignment>>,
     done: &Receiver<Answers>,
     wait: SpinWait,
 ) {
@@ -559,13 +599,23 @@ struct TaskFactory {
 
 impl TaskFactory {
     /// Gets ready for a block of `transactions` at `slot`: empties an oversized cache
-    /// (between blocks no queue is in use) and learns which accounts the block contests.
-    fn begin_block(&mut self, transactions: &[BufferedTransaction], slot: u64) {
+    /// (between blocks no queue is in use) and learns which accounts the block contests,
+    /// from its lock requests `hashed` in shares on the workers if they were, else
+    /// reading the block here.
+    fn begin_block(
+        &mut self,
+        transactions: &[BufferedTransaction],
+        slot: u64,
+        hashed: Option<&[Vec<HashedRequest>]>,
+    ) {
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
         self.last_toucher.clear();
-        self.contested.rebuild(transactions, slot);
+        match hashed {
+            Some(shares) => self.contested.rebuild_from_hashed(slot, shares),
+            None => self.contested.rebuild(transactions, slot),
+        }
     }
 
     /// Looks at the block's `index`-th transaction (transactions are looked at in block
@@ -672,7 +722,7 @@ enum Created {
 struct BlockRun<'a> {
     /// The block, with its bank.
     context: Arc<BlockContext>,
-    runnable: &'a Lanes<Sender<Handoff>>,
+    runnable: &'a Lanes<Sender<Assignment>>,
     wait: SpinWait,
     /// The first transaction the scheduler runs (the calling thread ran those before).
     from: usize,
@@ -774,11 +824,11 @@ impl BlockRun<'_> {
         } else {
             &self.runnable.normal
         };
-        lane.send(Handoff {
+        lane.send(Assignment::Run(Handoff {
             context: Arc::clone(&self.context),
             work,
             urgent,
-        })
+        }))
         .expect("invariant: the replay workers outlive the scheduler");
         self.out += 1;
         if !urgent {
@@ -861,6 +911,79 @@ impl BlockRun<'_> {
     }
 }
 
+/// Hashes the lock requests of the block of `transactions` at `slot` for its filter in
+/// shares of at least [`MIN_TRANSACTIONS_PER_HASH_SHARE`], one per worker and one on this
+/// thread, where threads spin (each has a core: the workers idle between blocks, and a
+/// share reaches a spinning worker at once). Returns the shares' lists in block order and
+/// how long this thread waited for them, or `None` for a block too small to share.
+///
+/// Reading the block is most of building its filter (the transactions are in memory
+/// another core wrote), and it comes before the block's first handoff: at 14 workers, a
+/// 12,000-transaction block's 2 ms of it would be 2 ms of thirteen idle workers, less what
+/// the calling thread's checks before execution hide.
+fn hash_on_workers(
+    transactions: &Arc<[BufferedTransaction]>,
+    slot: u64,
+    num_workers: usize,
+    runnable: &Lanes<Sender<Assignment>>,
+    wait: SpinWait,
+) -> Option<(Vec<Vec<HashedRequest>>, Duration)> {
+    let shares = (num_workers + 1).min(transactions.len() / MIN_TRANSACTIONS_PER_HASH_SHARE);
+    if shares < 2 {
+        return None;
+    }
+    let hasher = RequestHasher::salted(slot);
+    let range = |share: usize| {
+        transactions.len() * share / shares..transactions.len() * (share + 1) / shares
+    };
+    let (sender, receiver) = unbounded();
+    // Share 0 is this thread's; the others go out first, so they run meanwhile.
+    for share in 1..shares {
+        runnable
+            .normal
+            .send(Assignment::Hash(HashShare {
+                transactions: Arc::clone(transactions),
+                range: range(share),
+                share,
+                hasher,
+                hashed: sender.clone(),
+            }))
+            .expect("invariant: the replay workers outlive the scheduler");
+    }
+    drop(sender);
+    let mut hashed: Vec<Option<Vec<HashedRequest>>> = vec![None; shares];
+    let mut mine = Vec::new();
+    hasher.hash_all(&transactions[range(0)], &mut mine);
+    hashed[0] = Some(mine);
+    let wait_start = Instant::now();
+    for _ in 1..shares {
+        let answer = if wait.poll_until(|| !receiver.is_empty()) {
+            receiver.try_recv().ok()
+        } else {
+            receiver.recv().ok()
+        };
+        // `None`: every worker holding a share is gone (a broken invariant elsewhere,
+        // whose panic the block's outcome reports); the shares left are hashed below.
+        let Some((share, share_hashed)) = answer else {
+            break;
+        };
+        hashed[share] = Some(share_hashed);
+    }
+    let waited = wait_start.elapsed();
+    let shares = hashed
+        .into_iter()
+        .enumerate()
+        .map(|(share, share_hashed)| {
+            share_hashed.unwrap_or_else(|| {
+                let mut here = Vec::new();
+                hasher.hash_all(&transactions[range(share)], &mut here);
+                here
+            })
+        })
+        .collect();
+    Some((shares, waited))
+}
+
 /// One block: learns which of its accounts are contested and whether it has enough
 /// parallelism to run in parallel (else answers [`Reply::Declined`]); then looks at its
 /// transactions (a bite at a time, between looks at the workers' answers), creates a task
@@ -873,7 +996,7 @@ fn schedule_block(
     factory: &mut TaskFactory,
     sizing: &mut HandoffSizing,
     job: &BlockJob,
-    runnable: &Lanes<Sender<Handoff>>,
+    runnable: &Lanes<Sender<Assignment>>,
     done: &Receiver<Answers>,
     wait: SpinWait,
 ) -> Reply {
@@ -886,7 +1009,18 @@ fn schedule_block(
     };
     // The calling thread makes the block's checks before execution, then runs it in order,
     // meanwhile (`handover.rs`).
-    factory.begin_block(transactions, job.slot);
+    let hashed = wait
+        .spins()
+        .then(|| hash_on_workers(transactions, job.slot, sizing.num_workers, runnable, wait))
+        .flatten();
+    if let Some((_, waited_for_shares)) = &hashed {
+        waited += *waited_for_shares;
+    }
+    factory.begin_block(
+        transactions,
+        job.slot,
+        hashed.as_ref().map(|(shares, _)| shares.as_slice()),
+    );
     let handover = &job.handover;
     if !has_parallelism(transactions, MIN_PARALLELISM, |key| {
         factory.contested.is_contested(key)
@@ -1400,7 +1534,7 @@ mod tests {
                 .collect();
             let mut factory = TaskFactory::default();
             let exact = (1..1_000).find(|&salt| {
-                factory.begin_block(&block, salt);
+                factory.begin_block(&block, salt, None);
                 keys.iter().all(|key| {
                     factory.contested.is_contested(key) == [hot, other, third, a, b].contains(key)
                 })
@@ -1447,6 +1581,57 @@ mod tests {
         });
     }
 
+    /// The workers' shares of a block's hashed lock requests, in block order, are the
+    /// whole block's, request for request (so the filter built from them is the one built
+    /// in one pass: `contested_filter.rs`'s property test); a block too small to share is
+    /// left to the scheduler thread.
+    #[test]
+    fn workers_hash_shares_of_a_block_that_join_into_the_whole() {
+        let programs = Arc::new(ProgramRegistry::with_builtins());
+        let (urgent, urgent_receiver) = unbounded::<Assignment>();
+        let (normal, normal_receiver) = unbounded::<Assignment>();
+        let (done, _answers) = unbounded::<Answers>();
+        let wait = SpinWait::spinning(Duration::from_micros(20));
+        let workers: Vec<_> = (0..3)
+            .map(|worker| {
+                let lanes = Lanes {
+                    urgent: urgent_receiver.clone(),
+                    normal: normal_receiver.clone(),
+                };
+                let done = done.clone();
+                let programs = Arc::clone(&programs);
+                std::thread::spawn(move || run_worker(worker, &programs, &lanes, &done, wait))
+            })
+            .collect();
+        let runnable = Lanes { urgent, normal };
+        for count in [0, 255, 256, 383, 384, 1_001] {
+            let block: Arc<[BufferedTransaction]> = crate::block_replayer::tests::transactions(
+                3,
+                count,
+                ConflictPattern::Uniform { accounts: 50 },
+            )
+            .into();
+            let mut whole = Vec::new();
+            RequestHasher::salted(9).hash_all(&block, &mut whole);
+            match hash_on_workers(&block, 9, 3, &runnable, wait) {
+                None => assert!(count < 2 * MIN_TRANSACTIONS_PER_HASH_SHARE, "{count}"),
+                Some((shares, _)) => {
+                    assert_eq!(
+                        shares.len(),
+                        4.min(count / MIN_TRANSACTIONS_PER_HASH_SHARE),
+                        "{count}"
+                    );
+                    assert!(shares.iter().all(|share| !share.is_empty()), "{count}");
+                    assert_eq!(shares.concat(), whole, "{count}");
+                }
+            }
+        }
+        drop(runnable);
+        for worker in workers {
+            worker.join().expect("a worker ends when the lanes close");
+        }
+    }
+
     #[test]
     fn a_task_takes_at_most_max_followers() {
         use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
@@ -1456,7 +1641,7 @@ mod tests {
                 .map(|i| transaction_of(numbered(0, 0), numbered(2, i), &[hot], &[]))
                 .collect();
             let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1);
+            factory.begin_block(&block, 1, None);
             let mut open = AHashMap::default();
             let first = task(factory.create(0, &block[0], &mut open));
             assert!(machine.schedule_task(first).is_some());
@@ -1526,7 +1711,7 @@ mod tests {
                 transaction_of(program, payer(2), &[alone], &[config]),
             ];
             let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1);
+            factory.begin_block(&block, 1, None);
             assert_second_waits_for_first(
                 machine,
                 &mut factory,
@@ -1557,7 +1742,7 @@ mod tests {
                 transaction(Pubkey::new_unique(), &[later], &[]),
             ];
             let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1);
+            factory.begin_block(&block, 1, None);
             assert_second_waits_for_first(
                 machine,
                 &mut factory,
