@@ -3,7 +3,7 @@
 //! The scheduler thread starts checking a block (builds its filter of contested accounts
 //! and measures its longest conflict chain) as soon as the calling thread has it, while
 //! that thread makes the block's checks before execution (its parent, its signatures,
-//! each transaction's age); then the block starts at once on the calling thread, in
+//! each transaction's age and status-cache entry); then the block starts at once on the calling thread, in
 //! order, while the check goes on. The check's verdict decides who runs the rest:
 //! * too little parallelism: the calling thread keeps the whole block, and from then on
 //!   runs it entry by entry, as a block replayed in order always has been; the check
@@ -19,7 +19,7 @@
 //!
 //! The whole protocol is one atomic word: the number of transactions the calling thread
 //! has claimed, and a flag for each verdict and for a calling thread that stopped on a
-//! failure. Claiming is a compare-and-swap that fails once a flag is set; the verdicts are
+//! failure (in the checks before execution, or in its part of the block). Claiming is a compare-and-swap that fails once a flag is set; the verdicts are
 //! `fetch_or`s, whose result tells the scheduler how far the calling thread got. The
 //! calling thread reports where it stopped on a channel (`InOrderReport`), which a
 //! scheduler that took over waits on, and which hands it the block's bank.
@@ -98,6 +98,11 @@ impl Handover {
     /// The calling thread stopped on a failure: the scheduler must not take over.
     pub(super) fn stop(&self) {
         self.state.fetch_or(STOPPED, Ordering::AcqRel);
+    }
+
+    /// Whether the calling thread stopped on a failure (the scheduler may skip its check).
+    pub(super) fn stopped(&self) -> bool {
+        self.state.load(Ordering::Acquire) & STOPPED != 0
     }
 
     /// The scheduler's verdict: the block runs in order on the calling thread.

@@ -124,7 +124,8 @@ pub struct ReplayMetrics {
     pub takeover: Option<Takeover>,
     /// How long the scheduler thread was busy on the block (filtering the block's
     /// accounts, checking its parallelism, creating tasks, scheduling, handing out,
-    /// descheduling; not waiting): near `wall`, the scheduler is what limits the replay.
+    /// descheduling; not waiting): near `wall`, the scheduler may be what limits the
+    /// replay.
     /// For a block replayed in order, the check that chose it; zero with one worker or
     /// for a block without transactions (no check, no scheduler thread). The check starts
     /// before `wall` does, beside the block's checks before execution.
@@ -177,10 +178,10 @@ impl ReplayMetrics {
 /// transaction from thread to thread.
 ///
 /// Per block: the calling thread hands the block's transactions to the scheduler thread,
-/// which starts checking the block's parallelism, checks meanwhile what can be checked
-/// before anything runs (the parent hash, no signature twice, every transaction's age and
-/// status-cache check), and starts running the block in order, a few transactions at a
-/// time, while the scheduler's check goes on (see `handover.rs`):
+/// which starts checking the block's parallelism, while the calling thread checks what
+/// can be checked before anything runs (the parent hash, no signature twice, every
+/// transaction's age and status-cache check) and then starts running the block in order,
+/// a few transactions at a time, while the scheduler's check goes on (see `handover.rs`):
 /// a block found to have too little parallelism stays with the calling thread, which runs
 /// the rest entry by entry (so the check costs a single chain nothing); otherwise the
 /// scheduler takes over from the first transaction the calling thread has not claimed.
@@ -346,9 +347,18 @@ impl BlockReplayer {
         // parallelism) while this thread makes the checks before execution.
         let checking = (self.num_workers > 1 && !transactions.is_empty())
             .then(|| self.begin_check(&transactions, block.slot));
-        // On an error, `checking` is dropped: its report channel closes without a report,
-        // so the scheduler runs nothing of the block.
-        let bank = crate::sequential_replay::prepare_block(parent, block, &transactions)?;
+        let bank = match crate::sequential_replay::prepare_block(parent, block, &transactions) {
+            Ok(bank) => bank,
+            Err(error) => {
+                // The scheduler runs nothing of the block: told to stop (so it also skips
+                // the check if it can), and its report channel closes without a report as
+                // `checking` is dropped.
+                if let Some(checking) = &checking {
+                    checking.handover.stop();
+                }
+                return Err(error);
+            }
+        };
         let start = Instant::now();
         let (takeover, outcome, scheduler_busy) = match checking {
             None => (
