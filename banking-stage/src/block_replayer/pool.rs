@@ -1277,6 +1277,38 @@ mod tests {
         })
     }
 
+    /// Where threads spin, six workers hash seven shares of each block's lock requests
+    /// for its filter, and every block still replays to the leader's hash: a request
+    /// missing from the filter could leave a contested account unscheduled.
+    #[test]
+    fn blocks_whose_filter_the_workers_hash_reach_the_leaders_hash() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (seed, pattern) in [
+            (1, ConflictPattern::Uniform { accounts: 40 }),
+            (2, ConflictPattern::ReadWrite { shared: 8 }),
+            (
+                3,
+                ConflictPattern::HotSpot {
+                    percent: 50,
+                    hot_accounts: 4,
+                },
+            ),
+        ] {
+            let (workload, programs, block) = seeded_transfer_block(seed, 1_000, pattern);
+            let mut replayer = BlockReplayer::new(6, Arc::clone(&programs))
+                .with_wait(SpinWait::spinning(Duration::from_micros(20)))
+                .with_claim_limit(0);
+            for _ in 0..2 {
+                let (bank, metrics) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
+                assert_eq!(bank.hash(), Some(block.bank_hash), "{pattern}");
+                assert!(!metrics.in_order, "{pattern}");
+            }
+            assert_eq!(replayer.usage_queues_in_use(), 0);
+        }
+    }
+
     /// A block that fails its checks before execution runs nothing, even where the
     /// scheduler takes blocks over before the calling thread's first claim, and the same
     /// replayer then replays the next block in parallel.
