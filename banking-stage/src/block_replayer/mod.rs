@@ -17,7 +17,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use ahash::AHashSet;
-use sdk_lite::{Pubkey, SanitizedTransaction, TransactionError};
+use sdk_lite::{SanitizedTransaction, TransactionError};
 use svm_lite::{ProcessingConfig, ProgramRegistry, RecordingConfig};
 
 use crate::bank::Bank;
@@ -213,8 +213,9 @@ impl ReplayMetrics {
 /// The state machine's FIFO order per contested account makes the result equal to
 /// running the block in order. A block without conflicts touches the state machine only
 /// for the few transactions the filter wrongly takes for contested (about one in 300):
-/// its scheduler thread otherwise only reads the block's accounts (to build the filter, to check a
-/// third of the block's parallelism against it, and to look at each transaction) and
+/// its scheduler thread otherwise only reads the block's accounts once, to build the
+/// filter, keeping each lock request's hash (checking a third of the block's parallelism
+/// and looking at each transaction then read those hashes, not the transactions), and
 /// hands the block out.
 ///
 /// Tasks are created on the scheduler thread, not beside it: a task holds a reference to
@@ -708,25 +709,28 @@ pub fn available_parallelism(transactions: &[BufferedTransaction]) -> f64 {
 /// link at most): a block without conflicts is settled after `1 - 1 / min` of it (a third,
 /// for 1.5), a single chain once it is longer than `len / min` links (two thirds).
 ///
-/// Only the accounts `contested` says may be contested are followed: an account that no
-/// transaction writes, or that one transaction alone touches, links no two transactions,
-/// so leaving it out changes no chain. This runs before every block on the scheduler
-/// thread, after the block's filter (`contested_filter.rs`): the accounts it follows are
-/// then the few that conflicts run through, and an independent transaction costs a
-/// filter lookup per account.
-pub(crate) fn has_parallelism(
+/// With the block's `filter` (`contested_filter.rs`), only the accounts it says may be
+/// contested are followed: an account that no transaction writes, or that one
+/// transaction alone touches, links no two transactions, so leaving it out changes no
+/// chain. This runs before every block on the scheduler thread, after the filter: the
+/// accounts it follows are then the few that conflicts run through, and an independent
+/// transaction costs a filter lookup per account, from the hashes the filter kept,
+/// without reading the transaction again. Without a filter, every account is followed.
+fn has_parallelism(
     transactions: &[BufferedTransaction],
     min: f64,
-    contested: impl Fn(&Pubkey) -> bool,
+    filter: Option<&contested_filter::ContestedFilter>,
 ) -> bool {
     // The longest chain the block may have and still offer `min` transactions per link.
     let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
     let mut tracker = ChainTracker::default();
+    let unit = Duration::from_nanos(1);
     for (added, transaction) in transactions.iter().enumerate() {
-        let requests = transaction
-            .lock_requests()
-            .filter(|(key, _)| contested(key));
-        let links = tracker.add(requests, Duration::from_nanos(1));
+        let links = match filter {
+            None => tracker.add(transaction.lock_requests(), unit),
+            Some(filter) if filter.is_independent(added) => tracker.add(std::iter::empty(), unit),
+            Some(filter) => tracker.add(filter.contested_requests(added, transaction), unit),
+        };
         let links = links.as_nanos() as f64;
         if links > max_links {
             return false;
@@ -802,7 +806,7 @@ mod tests {
                 let block = transactions(seed, count, pattern);
                 let expected = available_parallelism(&block) >= min;
                 prop_assert_eq!(
-                    has_parallelism(&block, min, |_| true),
+                    has_parallelism(&block, min, None),
                     expected,
                     "every account: {} transactions, pattern {:?}, min {}", block.len(), pattern, min
                 );
@@ -810,7 +814,7 @@ mod tests {
                 let mut filter = contested_filter::ContestedFilter::default();
                 filter.rebuild(&block, seed);
                 prop_assert_eq!(
-                    has_parallelism(&block, min, |key| filter.is_contested(key)),
+                    has_parallelism(&block, min, Some(&filter)),
                     expected,
                     "contested accounts: {} transactions, pattern {:?}, min {}", block.len(), pattern, min
                 );

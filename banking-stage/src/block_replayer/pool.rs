@@ -19,7 +19,7 @@ use unified_scheduler_logic::{
     Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
 };
 
-use super::contested_filter::{ContestedFilter, HashedRequest, RequestHasher};
+use super::contested_filter::{ContestedFilter, HashedShare, RequestHasher};
 use super::handover::{Handover, InOrderReport, TakeOver};
 use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
 use super::{
@@ -47,7 +47,8 @@ const MIN_TRANSACTIONS_PER_HASH_SHARE: usize = 128;
 
 /// Transactions the scheduler looks at, at most, per task it may create in a bite. An
 /// independent transaction (one that touches no contested account, see
-/// `contested_filter.rs`) costs it a filter lookup per account and a place in a handoff,
+/// `contested_filter.rs`) costs it a filter lookup per account (from the hashes the filter
+/// kept, without reading the transaction) and a place in a handoff,
 /// a small fraction of a task's creation, scheduling and descheduling, so a bite of a
 /// block of mostly independent transactions covers many more of them.
 const LOOKS_PER_NEW_TASK: usize = 16;
@@ -163,7 +164,7 @@ struct HashShare {
     range: std::ops::Range<usize>,
     share: usize,
     hasher: RequestHasher,
-    hashed: Sender<(usize, Vec<HashedRequest>)>,
+    hashed: Sender<(usize, HashedShare)>,
 }
 
 impl HashShare {
@@ -172,9 +173,7 @@ impl HashShare {
     // where neither even runs (a code-layout effect, in interleaved `compare` runs).
     #[inline(never)]
     fn run(self) {
-        let mut hashed = Vec::new();
-        self.hasher
-            .hash_all(&self.transactions[self.range], &mut hashed);
+        let hashed = self.hasher.hash_share(&self.transactions[self.range]);
         // A scheduler that stopped waiting (it panicked) wants nothing more.
         let _ = self.hashed.send((self.share, hashed));
     }
@@ -611,7 +610,7 @@ impl TaskFactory {
         &mut self,
         transactions: &[BufferedTransaction],
         slot: u64,
-        hashed: Option<&[Vec<HashedRequest>]>,
+        hashed: Option<&[HashedShare]>,
     ) {
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
@@ -639,15 +638,15 @@ impl TaskFactory {
         #[cfg(test)]
         tests::maybe_panic_in_create(index);
         let contested = &self.contested;
-        self.requests.extend(
-            transaction
-                .lock_requests()
-                .filter(|&(key, _)| contested.is_contested(key))
-                .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
-        );
-        if self.requests.is_empty() {
+        // From the hashes the filter kept: an independent transaction is not read again.
+        if contested.is_independent(index) {
             return Created::Independent;
         }
+        self.requests.extend(
+            contested
+                .contested_requests(index, transaction)
+                .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
+        );
         if let Some(followers) = self
             .task_to_follow()
             .and_then(|task| open.get_mut(&task))
@@ -933,7 +932,7 @@ fn hash_on_workers(
     num_workers: usize,
     runnable: &Lanes<Sender<Assignment>>,
     wait: SpinWait,
-) -> Option<(Vec<Vec<HashedRequest>>, Duration)> {
+) -> Option<(Vec<HashedShare>, Duration)> {
     let shares = (num_workers + 1).min(transactions.len() / MIN_TRANSACTIONS_PER_HASH_SHARE);
     if shares < 2 {
         return None;
@@ -957,10 +956,8 @@ fn hash_on_workers(
             .expect("invariant: the replay workers outlive the scheduler");
     }
     drop(sender);
-    let mut hashed: Vec<Option<Vec<HashedRequest>>> = vec![None; shares];
-    let mut mine = Vec::new();
-    hasher.hash_all(&transactions[range(0)], &mut mine);
-    hashed[0] = Some(mine);
+    let mut hashed: Vec<Option<HashedShare>> = vec![None; shares];
+    hashed[0] = Some(hasher.hash_share(&transactions[range(0)]));
     let wait_start = Instant::now();
     for _ in 1..shares {
         let answer = wait.recv(&receiver).ok();
@@ -976,11 +973,7 @@ fn hash_on_workers(
         .into_iter()
         .enumerate()
         .map(|(share, share_hashed)| {
-            share_hashed.unwrap_or_else(|| {
-                let mut here = Vec::new();
-                hasher.hash_all(&transactions[range(share)], &mut here);
-                here
-            })
+            share_hashed.unwrap_or_else(|| hasher.hash_share(&transactions[range(share)]))
         })
         .collect();
     Some((shares, waited))
@@ -1028,9 +1021,7 @@ fn schedule_block(
         return declined(waited);
     }
     let handover = &job.handover;
-    if !has_parallelism(transactions, MIN_PARALLELISM, |key| {
-        factory.contested.is_contested(key)
-    }) {
+    if !has_parallelism(transactions, MIN_PARALLELISM, Some(&factory.contested)) {
         handover.keep_in_order();
         return declined(waited);
     }
@@ -1694,8 +1685,7 @@ mod tests {
                 ConflictPattern::Uniform { accounts: 50 },
             )
             .into();
-            let mut whole = Vec::new();
-            RequestHasher::salted(9).hash_all(&block, &mut whole);
+            let whole = RequestHasher::salted(9).hash_share(&block);
             match hash_on_workers(&block, 9, 3, &runnable, wait) {
                 None => assert!(count < 2 * MIN_TRANSACTIONS_PER_HASH_SHARE, "{count}"),
                 Some((shares, _)) => {
@@ -1704,8 +1694,11 @@ mod tests {
                         4.min(count / MIN_TRANSACTIONS_PER_HASH_SHARE),
                         "{count}"
                     );
-                    assert!(shares.iter().all(|share| !share.is_empty()), "{count}");
-                    assert_eq!(shares.concat(), whole, "{count}");
+                    assert!(
+                        shares.iter().all(|share| share.transactions() > 0),
+                        "{count}"
+                    );
+                    assert_eq!(HashedShare::concat(&shares), whole, "{count}");
                 }
             }
         }
