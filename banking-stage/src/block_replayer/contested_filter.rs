@@ -56,7 +56,8 @@
 //! filter, bit for bit, at a few nanoseconds a request.
 //!
 //! # Asking by transaction
-//! The filter keeps the block's hashed requests, with where each transaction's end, and
+//! The filter keeps the block's hashed requests, with where each transaction's requests
+//! end, and
 //! answers for a transaction of its block from them
 //! ([`is_independent`](ContestedFilter::is_independent),
 //! [`contested_requests`](ContestedFilter::contested_requests)): the scheduler thread's
@@ -89,6 +90,9 @@ pub(super) type HashedRequest = u64;
 /// bucket (the hash's top 18 bits at most) nor its three bits (the lowest 18) use it.
 const WRITABLE_BIT: u64 = 1 << 20;
 
+// The bucket (the hash's top `log2(MAX_BUCKETS)` bits at most) stays clear of the bit.
+const _: () = assert!(MAX_BUCKETS.trailing_zeros() + 21 <= 64);
+
 /// One 64-bit word of each filter: a key's bits lie in one bucket, in one cache line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[repr(C, align(32))]
@@ -104,10 +108,8 @@ pub(super) struct ContestedFilter {
     buckets: Vec<Bucket>,
     /// log2 of the number of buckets; 0 for an empty filter (before the first block).
     buckets_log2: u32,
-    /// The hash, salted for the block.
-    hasher: RequestHasher,
-    /// The block the filter was built from, hashed: what asking about one of its
-    /// transactions reads instead of the transaction.
+    /// The block the filter was built from, hashed (with the hash salted for it): what
+    /// asking about one of its transactions reads instead of the transaction.
     block: HashedShare,
 }
 
@@ -115,6 +117,8 @@ pub(super) struct ContestedFilter {
 /// [`RequestHasher::hash_share`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct HashedShare {
+    /// The hash used.
+    hasher: RequestHasher,
     /// Every lock request of the transactions, in order (each transaction's in
     /// `lock_requests` order).
     requests: Vec<HashedRequest>,
@@ -129,7 +133,8 @@ impl HashedShare {
     }
 
     /// Appends the hashed lock requests of `transactions`, in order.
-    fn extend(&mut self, hasher: &RequestHasher, transactions: &[BufferedTransaction]) {
+    fn extend(&mut self, transactions: &[BufferedTransaction]) {
+        let hasher = self.hasher;
         for transaction in transactions {
             self.requests.extend(
                 transaction
@@ -142,6 +147,10 @@ impl HashedShare {
 
     /// Appends `other`, the share of the transactions that follow.
     fn append(&mut self, other: &Self) {
+        assert_eq!(
+            self.hasher, other.hasher,
+            "invariant: a block's shares are hashed alike"
+        );
         let offset = self.requests.len();
         self.requests.extend_from_slice(&other.requests);
         self.ends.extend(other.ends.iter().map(|end| offset + end));
@@ -150,7 +159,12 @@ impl HashedShare {
     /// The shares of consecutive transactions, joined.
     #[cfg(test)]
     pub(super) fn concat(shares: &[Self]) -> Self {
-        let mut joined = Self::default();
+        let mut joined = Self {
+            hasher: shares
+                .first()
+                .map_or_else(RequestHasher::default, |share| share.hasher),
+            ..Self::default()
+        };
         for share in shares {
             joined.append(share);
         }
@@ -172,7 +186,7 @@ impl HashedShare {
 
 /// The filter's hash for one block (see [`ContestedFilter::place`]): `Copy`, so that any
 /// thread can hash a share of the block's lock requests.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct RequestHasher {
     /// Odd multipliers drawn from the block's salt.
     multipliers: [u64; 4],
@@ -188,8 +202,11 @@ impl RequestHasher {
 
     /// The hashed lock requests of `transactions` (consecutive transactions of a block).
     pub(super) fn hash_share(&self, transactions: &[BufferedTransaction]) -> HashedShare {
-        let mut share = HashedShare::default();
-        share.extend(self, transactions);
+        let mut share = HashedShare {
+            hasher: *self,
+            ..HashedShare::default()
+        };
+        share.extend(transactions);
         share
     }
 
@@ -205,7 +222,8 @@ impl RequestHasher {
     ///
     /// The four multiplies are independent of one another, so the hash waits for three
     /// multiplies in a row, not six as a fold of the words one after another would: the
-    /// filter hashes every lock request of the block, once to build and once to ask. Keys
+    /// filter hashes every lock request of the block (once: asking about a transaction
+    /// reads the hashes the filter kept; asking about a key hashes it again). Keys
     /// chosen to collide only cost the filter its use, never the replay its correctness.
     fn hash(&self, key: &Pubkey) -> u64 {
         let bytes = key.as_array();
@@ -234,21 +252,29 @@ impl ContestedFilter {
     /// Makes the filter that of `transactions`' accounts, hashed with `salt` (the block's
     /// slot), reusing its memory.
     pub(super) fn rebuild(&mut self, transactions: &[BufferedTransaction], salt: u64) {
-        self.hasher = RequestHasher::salted(salt);
         self.block.clear();
-        self.block.extend(&self.hasher, transactions);
+        self.block.hasher = RequestHasher::salted(salt);
+        self.block.extend(transactions);
         self.fill();
     }
 
-    /// The same filter, bit for bit, from the block's lock requests hashed by
-    /// `RequestHasher::salted(salt)` (`shares`: the block's, in block order).
-    pub(super) fn rebuild_from_hashed(&mut self, salt: u64, shares: &[HashedShare]) {
-        self.hasher = RequestHasher::salted(salt);
+    /// The same filter, bit for bit, from the block's lock requests hashed in `shares`
+    /// (the whole block's, in block order, hashed alike: by the same
+    /// [`RequestHasher::salted`]).
+    pub(super) fn rebuild_from_hashed(&mut self, shares: &[HashedShare]) {
         self.block.clear();
+        self.block.hasher = shares
+            .first()
+            .map_or_else(RequestHasher::default, |share| share.hasher);
         for share in shares {
             self.block.append(share);
         }
         self.fill();
+    }
+
+    /// Transactions of the block the filter was built from.
+    pub(super) fn transactions(&self) -> usize {
+        self.block.ends.len()
     }
 
     /// Sizes the filter for the block's lock requests and adds them, in block order.
@@ -285,7 +311,7 @@ impl ContestedFilter {
     /// [`contested_requests`](Self::contested_requests).)
     #[cfg(test)]
     pub(super) fn is_contested(&self, key: &Pubkey) -> bool {
-        self.is_contested_hash(self.hasher.hash(key))
+        self.is_contested_hash(self.block.hasher.hash(key))
     }
 
     /// The same for a key by its hash (a [`HashedRequest`] will do).
@@ -335,7 +361,7 @@ impl ContestedFilter {
     /// The key's bucket and its (up to) three bits there (see [`RequestHasher::hash`]).
     #[cfg(test)]
     fn place(&self, key: &Pubkey) -> (usize, u64) {
-        split(self.buckets_log2, self.hasher.hash(key))
+        split(self.buckets_log2, self.block.hasher.hash(key))
     }
 }
 
@@ -603,7 +629,7 @@ pub(super) mod tests {
             // A filter reused from another block first.
             let mut shared = ContestedFilter::default();
             shared.rebuild(&block[..block.len() / 2], salt ^ 1);
-            shared.rebuild_from_hashed(salt, &shares);
+            shared.rebuild_from_hashed(&shares);
             prop_assert_eq!(&shared.buckets, &whole.buckets);
             prop_assert_eq!(shared.buckets_log2, whole.buckets_log2);
             prop_assert_eq!(&shared.block, &whole.block);

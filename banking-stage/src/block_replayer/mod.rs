@@ -214,7 +214,8 @@ impl ReplayMetrics {
 /// running the block in order. A block without conflicts touches the state machine only
 /// for the few transactions the filter wrongly takes for contested (about one in 300):
 /// its scheduler thread otherwise only reads the block's accounts once, to build the
-/// filter, keeping each lock request's hash (checking a third of the block's parallelism
+/// filter (where threads spin, only its share of them: the idle workers read the rest),
+/// keeping each lock request's hash (checking a third of the block's parallelism
 /// and looking at each transaction then read those hashes, not the transactions), and
 /// hands the block out.
 ///
@@ -723,6 +724,10 @@ fn has_parallelism(
 ) -> bool {
     // The longest chain the block may have and still offer `min` transactions per link.
     let max_links = (transactions.len() as f64 / min.max(f64::MIN_POSITIVE)).floor();
+    assert!(
+        filter.is_none_or(|filter| filter.transactions() == transactions.len()),
+        "invariant: the filter is the block's"
+    );
     let mut tracker = ChainTracker::default();
     let unit = Duration::from_nanos(1);
     for (added, transaction) in transactions.iter().enumerate() {

@@ -372,7 +372,11 @@ fn run_worker(
         } = match assignment {
             Assignment::Run(handoff) => handoff,
             Assignment::Hash(share) => {
-                share.run();
+                // A share that panics (a broken invariant) is hashed again by the
+                // scheduler thread, which sees its channel close without it.
+                if catch_unwind(AssertUnwindSafe(|| share.run())).is_err() {
+                    log::error!("replay worker {worker}: hashing a share of a block panicked");
+                }
                 continue;
             }
         };
@@ -617,7 +621,7 @@ impl TaskFactory {
         }
         self.last_toucher.clear();
         match hashed {
-            Some(shares) => self.contested.rebuild_from_hashed(slot, shares),
+            Some(shares) => self.contested.rebuild_from_hashed(shares),
             None => self.contested.rebuild(transactions, slot),
         }
     }
@@ -961,8 +965,8 @@ fn hash_on_workers(
     let wait_start = Instant::now();
     for _ in 1..shares {
         let answer = wait.recv(&receiver).ok();
-        // `None`: every worker holding a share is gone (a broken invariant elsewhere,
-        // whose panic the block's outcome reports); the shares left are hashed below.
+        // `None`: every worker holding a share is gone (each logged why); the shares left
+        // are hashed below.
         let Some((share, share_hashed)) = answer else {
             break;
         };
@@ -1015,6 +1019,11 @@ fn schedule_block(
         transactions,
         job.slot,
         hashed.as_ref().map(|(shares, _)| shares.as_slice()),
+    );
+    assert_eq!(
+        factory.contested.transactions(),
+        transactions.len(),
+        "invariant: the filter is the block's"
     );
     if job.handover.stopped() {
         // The block failed its checks before execution meanwhile.
@@ -1706,6 +1715,46 @@ mod tests {
         for worker in workers {
             worker.join().expect("a worker ends when the lanes close");
         }
+    }
+
+    /// Shares answered in any order are put back in block order: here a stand-in worker
+    /// runs every share it is given only once it has them all, last first.
+    #[test]
+    fn shares_answered_out_of_order_are_joined_in_block_order() {
+        let (urgent, _urgent_receiver) = unbounded::<Assignment>();
+        let (normal, normal_receiver) = unbounded::<Assignment>();
+        let runnable = Lanes { urgent, normal };
+        let block: Arc<[BufferedTransaction]> = crate::block_replayer::tests::transactions(
+            4,
+            1_000,
+            ConflictPattern::Uniform { accounts: 50 },
+        )
+        .into();
+        // 1,000 transactions, 5 workers: six shares, five of them sent out.
+        let sent = 5;
+        let backwards = std::thread::spawn(move || {
+            let mut shares: Vec<HashShare> = normal_receiver
+                .iter()
+                .take(sent)
+                .map(|assignment| match assignment {
+                    Assignment::Hash(share) => share,
+                    Assignment::Run(_) => panic!("only shares are sent here"),
+                })
+                .collect();
+            while let Some(share) = shares.pop() {
+                share.run();
+            }
+        });
+        let (shares, _) = hash_on_workers(&block, 5, 5, &runnable, SpinWait::never())
+            .expect("a block of 1,000 transactions is shared");
+        backwards
+            .join()
+            .expect("the stand-in worker ran every share");
+        assert_eq!(shares.len(), sent + 1);
+        assert_eq!(
+            HashedShare::concat(&shares),
+            RequestHasher::salted(5).hash_share(&block)
+        );
     }
 
     #[test]
