@@ -57,8 +57,7 @@
 //!
 //! # Asking by transaction
 //! The filter keeps the block's hashed requests, with where each transaction's requests
-//! end, and
-//! answers for a transaction of its block from them
+//! end, and answers for a transaction of its block from them
 //! ([`is_independent`](ContestedFilter::is_independent),
 //! [`contested_requests`](ContestedFilter::contested_requests)): the scheduler thread's
 //! parallelism check and its look at each transaction read 8 bytes a request in a row
