@@ -125,10 +125,9 @@ pub struct ReplayMetrics {
     /// How long the scheduler thread was busy on the block (filtering the block's
     /// accounts, checking its parallelism, creating tasks, scheduling, handing out,
     /// descheduling; not waiting): near `wall`, the scheduler may be what limits the
-    /// replay.
-    /// For a block replayed in order, the check that chose it; zero with one worker or
-    /// for a block without transactions (no check, no scheduler thread). The check starts
-    /// before `wall` does, beside the block's checks before execution.
+    /// replay. For a block replayed in order, the check that chose it; zero with one
+    /// worker or for a block without transactions (no check, no scheduler thread). The
+    /// check starts before `wall` does, beside the block's checks before execution.
     pub scheduler_busy: Duration,
 }
 
