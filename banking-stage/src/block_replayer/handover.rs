@@ -1,10 +1,11 @@
 //! `Handover`: how the calling thread and the scheduler thread share a block.
 //!
-//! The scheduler thread starts checking a block (builds its filter of contested accounts
-//! and measures its longest conflict chain) as soon as the calling thread has it, while
-//! that thread makes the block's checks before execution (its parent, its signatures,
-//! each transaction's age and status-cache entry); then the block starts at once on the calling thread, in
-//! order, while the check goes on. The check's verdict decides who runs the rest:
+//! The scheduler thread checks a block (builds its filter of contested accounts and
+//! measures its longest conflict chain) while the block starts on the calling thread, in
+//! order. Where every thread has a core, the check starts even earlier, as soon as the
+//! calling thread has the block, beside that thread's checks before execution (its
+//! parent, its signatures, each transaction's age and status-cache entry), so that the
+//! idle workers wait less for it. The check's verdict decides who runs the rest:
 //! * too little parallelism: the calling thread keeps the whole block, and from then on
 //!   runs it entry by entry, as a block replayed in order always has been; the check
 //!   cost it nothing, since it ran beside it;
@@ -13,14 +14,15 @@
 //!   time while the verdict is out, so that it is never long to wait for).
 //!
 //! So a single chain pays nothing for the check, and a parallel block has its first few
-//! transactions run while it is checked instead of waiting for the check (none, where the
-//! check took less time than the checks before execution: the scheduler then takes over
-//! before the first claim).
+//! transactions run while it is checked instead of waiting for the check (none, where an
+//! early check took less time than the checks before execution: the scheduler then takes
+//! over before the first claim).
 //!
 //! The whole protocol is one atomic word: the number of transactions the calling thread
 //! has claimed, and a flag for each verdict and for a calling thread that stopped on a
-//! failure (in the checks before execution, or in its part of the block). Claiming is a compare-and-swap that fails once a flag is set; the verdicts are
-//! `fetch_or`s, whose result tells the scheduler how far the calling thread got. The
+//! failure (in the checks before execution, or in its part of the block). Claiming is a
+//! compare-and-swap that fails once a flag is set; the verdicts are `fetch_or`s, whose
+//! result tells the scheduler how far the calling thread got. The
 //! calling thread reports where it stopped on a channel (`InOrderReport`), which a
 //! scheduler that took over waits on, and which hands it the block's bank.
 

@@ -194,8 +194,9 @@ struct Lanes<T> {
     normal: T,
 }
 
-/// One block for the scheduler thread, sent before the block's checks before execution
-/// (it has no bank yet): the scheduler checks it, and if it takes over, creates a task per
+/// One block for the scheduler thread, sent before the block has a bank (where every
+/// thread has a core, before the block's checks before execution): the scheduler checks
+/// it, and if it takes over, creates a task per
 /// transaction that needs one, in block order, and sends the outcome back on `outcome`.
 struct BlockJob {
     transactions: Arc<[BufferedTransaction]>,
