@@ -367,10 +367,8 @@ impl BlockReplayer {
                 return Err(error);
             }
         };
-        let checking = match checking {
-            Some(checking) => Some(checking),
-            None => parallel.then(|| self.begin_check(&transactions, block.slot)),
-        };
+        let checking =
+            checking.or_else(|| parallel.then(|| self.begin_check(&transactions, block.slot)));
         let start = Instant::now();
         let (takeover, outcome, scheduler_busy) = match checking {
             None => (
