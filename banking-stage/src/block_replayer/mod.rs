@@ -1,14 +1,22 @@
 //! `BlockReplayer`: replays blocks in parallel with `unified-scheduler-logic`'s FIFO state
 //! machine, to exactly the state a sequential replay reaches.
 //!
-//! `mod.rs` holds the replayer and its in-order path; `pool.rs` the scheduler thread and
-//! the workers (kept across blocks); `worker.rs` what a worker does with a handoff;
-//! `contested_filter.rs` which accounts two transactions of a block may contend for (the
-//! others are not scheduled, and a transaction that touches none needs no task).
+//! `mod.rs` holds the replayer and its in-order path; `handover.rs` how the calling thread
+//! and the scheduler thread share a block; `pool.rs` the scheduler thread and the workers
+//! (kept across blocks) and what travels between them; `block_run.rs` what the scheduler
+//! thread does with one block; `task_factory.rs` how it turns transactions into tasks and
+//! followers; `handoff_sizing.rs` how much work one handoff carries; `hash_shares.rs` how
+//! idle workers help build a block's filter; `worker.rs` what a worker does with a
+//! handoff; `contested_filter.rs` which accounts two transactions of a block may contend
+//! for (the others are not scheduled, and a transaction that touches none needs no task).
 
+mod block_run;
 mod contested_filter;
+mod handoff_sizing;
 mod handover;
+mod hash_shares;
 mod pool;
+mod task_factory;
 mod worker;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -31,7 +39,7 @@ use handover::{Claim, Handover, InOrderReport};
 use pool::{BlockOutcome, ReplayPool, Reply};
 use worker::{BlockContext, Failure};
 
-pub use pool::MAX_TASKS_PER_HANDOFF;
+pub use handoff_sizing::MAX_TASKS_PER_HANDOFF;
 
 /// Below this available parallelism (transactions per link of the longest conflict
 /// chain), a block is replayed in order on the calling thread: handing each link of a
@@ -200,7 +208,7 @@ impl ReplayMetrics {
 /// yet (a link of a chain that is waiting for its turn) joins that task as a follower
 /// instead of becoming a task of its own: it runs right after the task, in the same
 /// batch, under the task's locks, so that a chain that has fallen behind catches up
-/// several links per round trip to the scheduler thread (see `Group` in `pool.rs`).
+/// several links per round trip to the scheduler thread (see `Group` in `task_factory.rs`).
 ///
 /// Tasks that hold all their accounts go to the workers in handoffs of a share per worker
 /// (at most [`MAX_TASKS_PER_HANDOFF`] tasks with their followers, and, where threads
@@ -229,7 +237,7 @@ impl ReplayMetrics {
 ///
 /// The scheduler thread and the workers start with the first block (with more than one
 /// worker) and stop when the replayer is dropped. They wait for work with a
-/// [`SpinWait`](crate::SpinWait): polling for up to 50 µs where the machine has a core for
+/// [`crate::SpinWait`]: polling for up to 50 µs where the machine has a core for
 /// each busy thread (the workers and the scheduler), sleeping at once otherwise.
 ///
 /// The usage-queue cache is reused across blocks (an account's queue is created once) and
@@ -297,7 +305,7 @@ impl BlockReplayer {
         self.cache_report().in_use
     }
 
-    fn cache_report(&self) -> pool::CacheReport {
+    fn cache_report(&self) -> task_factory::CacheReport {
         self.pool
             .as_ref()
             .and_then(ReplayPool::inspect_cache)

@@ -3,75 +3,31 @@
 //! first block the replayer runs in parallel and live until the replayer is dropped, so a
 //! block pays for no thread start (a node replays a block every 400 ms; starting 15 threads
 //! costs a fair share of a small block).
+//!
+//! This file holds the threads' loops and what travels between them; what the scheduler
+//! thread does with one block is in `block_run.rs`, how it turns transactions into tasks in
+//! `task_factory.rs`, how it sizes handoffs in `handoff_sizing.rs`, and how the workers
+//! help build a block's filter in `hash_shares.rs`.
 
 use std::any::Any;
-use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ahash::AHashMap;
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded, unbounded};
-use sdk_lite::Pubkey;
 use svm_lite::ProgramRegistry;
-use unified_scheduler_logic::{
-    Capability, RequestedUsage, SchedulingStateMachine, Task, UsageQueue,
-};
+use unified_scheduler_logic::{Capability, SchedulingStateMachine};
 
-use super::contested_filter::{ContestedFilter, HashedShare, RequestHasher};
-use super::handover::{Handover, InOrderReport, TakeOver};
+use super::block_run::schedule_block;
+use super::handoff_sizing::HandoffSizing;
+use super::handover::{Handover, InOrderReport};
+use super::hash_shares::HashShare;
+use super::task_factory::{CacheReport, Group, TaskFactory};
 use super::worker::{BlockContext, Failure, Item, TaskResult, panicked_handoff, run_handoff};
-use super::{
-    MAX_CACHED_USAGE_QUEUES, MIN_PARALLELISM, ReplayTask, Takeover, TransactionTiming,
-    has_parallelism,
-};
+use super::{ReplayTask, Takeover, TransactionTiming};
 use crate::messages::BufferedTransaction;
 use crate::spin_wait::SpinWait;
-
-/// New tasks the scheduler creates at most between two looks at the workers' answers,
-/// where threads spin. Creating and scheduling a task costs about 0.9 µs, so a bite
-/// keeps an answer (which may release a conflict chain's next link) waiting 7 µs at most,
-/// under the time of a cheap task on a spinning worker.
-const NEW_TASKS_PER_TURN_SPINNING: usize = 8;
-
-/// The same where threads share cores and sleep: there an answer already waited for a
-/// wake-up (tens of microseconds), and larger bites make larger handoffs, each of which
-/// may cost a wake-up.
-const NEW_TASKS_PER_TURN_SLEEPING: usize = 32;
-
-/// The fewest transactions a worker hashes for a block's filter (see `hash_on_workers`):
-/// about 20 µs of reading and hashing on the benches' machines, several times what
-/// handing a share to a spinning worker and back costs.
-const MIN_TRANSACTIONS_PER_HASH_SHARE: usize = 128;
-
-/// Transactions the scheduler looks at, at most, per task it may create in a bite. An
-/// independent transaction (one that touches no contested account, see
-/// `contested_filter.rs`) costs it a filter lookup per account (from the hashes the filter
-/// kept, without reading the transaction) and a place in a handoff,
-/// a small fraction of a task's creation, scheduling and descheduling, so a bite of a
-/// block of mostly independent transactions covers many more of them.
-const LOOKS_PER_NEW_TASK: usize = 16;
-
-/// Fresh handoffs sent but not answered, per worker, at most, where the scheduler spins
-/// (has a core of its own): enough queued that a worker does not idle while the scheduler
-/// answers, few enough that handoff sizes follow what tasks turn out to cost. A scheduler
-/// that shares cores sends everything at once instead: its wake-ups are too slow to keep a
-/// short queue filled.
-const MAX_HANDOFFS_IN_FLIGHT_PER_WORKER: usize = 4;
-
-/// Most tasks a worker takes in one handoff (each with up to 15 followers; where threads
-/// spin, the work target also bounds the transactions, followers included).
-pub const MAX_TASKS_PER_HANDOFF: usize = 16;
-
-/// The work a handoff aims to carry where threads spin, in nanoseconds of its tasks'
-/// measured times: enough that its fixed cost (a send each way) is small beside it, little
-/// enough that a task's successor on a busy account, which waits for the whole handoff's
-/// answer, does not wait long, and that the block's last handoffs end close together.
-const HANDOFF_WORK_TARGET_NS: f64 = 12_000.0;
-
-/// Weight of the newest task time in the running mean.
-const TASK_TIME_SMOOTHING: f64 = 1.0 / 32.0;
 
 /// What a block's replay returns: the timings in block order, or its first failure.
 pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
@@ -80,7 +36,7 @@ pub(super) type BlockOutcome = Result<Vec<TransactionTiming>, (usize, Failure)>;
 #[derive(Debug)]
 pub(super) struct Reply {
     /// `None` if the scheduler ran none of the block: it has less than
-    /// [`MIN_PARALLELISM`] transactions per link of its longest conflict chain (the
+    /// [`MIN_PARALLELISM`](super::MIN_PARALLELISM) transactions per link of its longest conflict chain (the
     /// calling thread runs it in order), or the calling thread had claimed all of it, or
     /// failed. Otherwise the scheduler took over where the calling thread stopped and ran
     /// the rest: where and when it took over, and the rest's timings, in block order, or
@@ -91,27 +47,9 @@ pub(super) struct Reply {
     pub(super) busy: Duration,
 }
 
-/// Transactions that join a task as its followers, at most (see [`Group`]).
-const MAX_FOLLOWERS: usize = MAX_TASKS_PER_HANDOFF - 1;
-
-/// A task and its followers: later transactions of the block whose every contested
-/// account the task was the last to touch, at least as strongly (a write where they
-/// write), and which depend on it (it writes one of them), while it had not been handed
-/// out yet. Nothing between the task and a follower in block order touches the
-/// follower's contested accounts except earlier followers of the same task (a task, or a
-/// follower of another task, would have been the last to), so the follower may run right
-/// after the task and those followers, in the same batch, under the task's locks: a
-/// chain whose links pile up behind a busy account (the links run one per round trip to
-/// the scheduler otherwise) catches up in groups.
-struct Group {
-    task: Task<ReplayTask>,
-    /// Block indices, in order.
-    followers: Vec<usize>,
-}
-
 /// What a handoff carries: groups of a task of the state machine and its followers, or
 /// independent transactions, which need no task (their indices in the block).
-enum Work {
+pub(super) enum Work {
     Scheduled(Vec<Group>),
     Independent(Vec<usize>),
 }
@@ -119,7 +57,7 @@ enum Work {
 impl Work {
     /// The block indices of the work's transactions, in order (a task's followers right
     /// after it).
-    fn indices(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(super) fn indices(&self) -> impl Iterator<Item = usize> + '_ {
         let (scheduled, independent) = match self {
             Self::Scheduled(groups) => (groups.as_slice(), &[][..]),
             Self::Independent(indices) => (&[][..], indices.as_slice()),
@@ -142,72 +80,55 @@ impl Work {
 
 /// A worker's answers for one handoff: the work it was given, a result per transaction, and
 /// the lane it came on.
-struct Answers {
-    urgent: bool,
-    work: Work,
-    results: Vec<TaskResult>,
+pub(super) struct Answers {
+    pub(super) urgent: bool,
+    pub(super) work: Work,
+    pub(super) results: Vec<TaskResult>,
 }
 
 /// What the scheduler thread sends a worker.
-enum Assignment {
+pub(super) enum Assignment {
     /// Transactions to run.
     Run(Handoff),
     /// A share of the next block's lock requests to hash for its filter.
     Hash(HashShare),
 }
 
-/// A share of a block's lock requests for a worker to hash for the block's filter, before
-/// the block has a bank (see `contested_filter.rs`): the block's `range`, answered on
-/// `hashed` with the share's number.
-struct HashShare {
-    transactions: Arc<[BufferedTransaction]>,
-    range: std::ops::Range<usize>,
-    share: usize,
-    hasher: RequestHasher,
-    hashed: Sender<(usize, HashedShare)>,
-}
-
-impl HashShare {
-    // Kept out of the worker's loop (and `hash_on_workers` out of `schedule_block`):
-    // inlined there, they made the 2-core replay of 20 µs transactions about 10% slower,
-    // where neither even runs (a code-layout effect, in interleaved `compare` runs).
-    #[inline(never)]
-    fn run(self) {
-        let hashed = self.hasher.hash_share(&self.transactions[self.range]);
-        // A scheduler that stopped waiting (it panicked) wants nothing more.
-        let _ = self.hashed.send((self.share, hashed));
-    }
-}
-
 /// Work for a worker, with the block it belongs to and the lane it travels on.
-struct Handoff {
-    context: Arc<BlockContext>,
-    work: Work,
-    urgent: bool,
+pub(super) struct Handoff {
+    pub(super) context: Arc<BlockContext>,
+    pub(super) work: Work,
+    pub(super) urgent: bool,
 }
 
 /// The two channels handoffs travel on. A worker takes from `urgent` first: a link of a
 /// conflict chain sent there overtakes every handoff already queued on `normal`.
 #[derive(Debug)]
-struct Lanes<T> {
-    urgent: T,
-    normal: T,
+pub(super) struct Lanes<T> {
+    pub(super) urgent: T,
+    pub(super) normal: T,
 }
 
 /// One block for the scheduler thread, sent before the block has a bank (where every
 /// thread has a core, before the block's checks before execution): the scheduler checks
 /// it, and if it takes over, creates a task per
 /// transaction that needs one, in block order, and sends the outcome back on `outcome`.
-struct BlockJob {
-    transactions: Arc<[BufferedTransaction]>,
+pub(super) struct BlockJob {
+    pub(super) transactions: Arc<[BufferedTransaction]>,
     /// The block's slot (salts its filter).
-    slot: u64,
+    pub(super) slot: u64,
     /// How the calling thread and the scheduler share the block.
-    handover: Arc<Handover>,
+    pub(super) handover: Arc<Handover>,
     /// Where the calling thread stopped running the block in order, with the block's
     /// bank; closed without a report if it failed.
-    report: Receiver<InOrderReport>,
-    outcome: Sender<Reply>,
+    pub(super) report: Receiver<InOrderReport>,
+    pub(super) outcome: Sender<Reply>,
+}
+
+impl std::fmt::Debug for BlockJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockJob").finish_non_exhaustive()
+    }
 }
 
 /// What the scheduler thread is asked to do.
@@ -218,32 +139,11 @@ enum Job {
     Inspect(Sender<CacheReport>),
 }
 
-/// The usage-queue cache between two blocks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct CacheReport {
-    /// Usage queues cached.
-    pub(super) cached: usize,
-    /// Cached queues that something besides the cache still refers to (a task); 0
-    /// between blocks, when every task was descheduled and dropped.
-    pub(super) in_use: usize,
-}
-
-/// The scheduler thread's usage queues, one per account seen, kept across blocks (an
-/// account's queue is created once), emptied between blocks once it holds more than
-/// [`MAX_CACHED_USAGE_QUEUES`]. A plain map: only the scheduler thread touches it.
-type UsageQueueCache = AHashMap<Pubkey, UsageQueue<ReplayTask>>;
-
 /// The scheduler thread and the workers.
 #[derive(Debug)]
 pub(super) struct ReplayPool {
     jobs: Option<Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
-}
-
-impl std::fmt::Debug for BlockJob {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockJob").finish_non_exhaustive()
-    }
 }
 
 impl ReplayPool {
@@ -358,7 +258,7 @@ impl Drop for ReplayPool {
 
 /// A replay worker: runs each handoff against its block's bank and answers for its tasks
 /// together.
-fn run_worker(
+pub(super) fn run_worker(
     worker: usize,
     programs: &ProgramRegistry,
     runnable: &Lanes<Receiver<Assignment>>,
@@ -434,105 +334,6 @@ fn next_assignment(runnable: &Lanes<Receiver<Assignment>>, wait: SpinWait) -> Op
     }
 }
 
-/// Sizes handoffs from what tasks have cost so far (see [`HANDOFF_WORK_TARGET_NS`]).
-#[derive(Debug)]
-struct HandoffSizing {
-    num_workers: usize,
-    /// The work a handoff aims at, in nanoseconds: [`HANDOFF_WORK_TARGET_NS`] where threads
-    /// spin; unbounded where they sleep, since there every handoff may cost a wake-up each
-    /// way, worth amortizing over as many tasks as a worker's share allows.
-    work_target_ns: f64,
-    /// Running mean of a task's measured time; 0 until the first answer (cheap until
-    /// shown otherwise: the first handoffs are the largest).
-    mean_task_ns: f64,
-}
-
-impl HandoffSizing {
-    fn observe(&mut self, duration: Duration) {
-        let nanos = duration.as_nanos() as f64;
-        self.mean_task_ns = if self.mean_task_ns == 0.0 {
-            nanos
-        } else {
-            self.mean_task_ns + (nanos - self.mean_task_ns) * TASK_TIME_SMOOTHING
-        };
-    }
-
-    /// Tasks per handoff when `ready` tasks are runnable: a share per worker, at least one,
-    /// at most what the work target and [`MAX_TASKS_PER_HANDOFF`] allow.
-    fn size(&self, ready: usize) -> usize {
-        (ready / self.num_workers.max(1))
-            .min(self.by_work())
-            .clamp(1, MAX_TASKS_PER_HANDOFF)
-    }
-
-    /// Independent transactions per handoff when `unsent` of them may be left to send
-    /// (the block's not yet looked at included): half a worker's share of them (so the
-    /// block's last handoffs shrink, and end close together, as in guided
-    /// self-scheduling), at least one, at most [`MAX_TASKS_PER_HANDOFF`]; where `paced`
-    /// (the block has conflict chains, whose next links should not wait long for a
-    /// worker), at most what the work target allows too.
-    fn independent_size(&self, unsent: usize, paced: bool) -> usize {
-        let guided = unsent / (2 * self.num_workers.max(1));
-        let size = if paced {
-            guided.min(self.by_work())
-        } else {
-            guided
-        };
-        size.clamp(1, MAX_TASKS_PER_HANDOFF)
-    }
-
-    /// Tasks whose measured time adds up to the work target (unbounded before the first
-    /// answer: cheap until shown otherwise).
-    fn by_work(&self) -> usize {
-        if self.mean_task_ns > 0.0 {
-            // Saturates to `usize::MAX` for an unbounded target.
-            (self.work_target_ns / self.mean_task_ns) as usize
-        } else {
-            usize::MAX
-        }
-    }
-}
-
-/// Runnable tasks not handed out yet.
-///
-/// A task that had to wait for an account is a link of a conflict chain, the chain that
-/// bounds the block's replay time: where threads have cores of their own (they spin, so a
-/// handoff costs no wake-up), it is sent at once on the urgent lane, alone when it is the
-/// only one (so the next link waits for nothing else), split among the workers when many
-/// were unblocked together. Tasks runnable as soon as they arrive (`fresh`) fill
-/// the workers around the chains on the normal lane, in handoffs sized by
-/// [`HandoffSizing`], a few per worker at a time (the rest wait here, so handoff sizes
-/// follow what tasks turn out to cost).
-///
-/// Independent transactions (no task: see `contested_filter.rs`) come last, after the
-/// fresh tasks, in handoffs sized by [`HandoffSizing::independent_size`]: they order
-/// nothing, so they fill whatever the tasks leave free.
-#[derive(Debug, Default)]
-struct ReadyTasks {
-    fresh: VecDeque<Task<ReplayTask>>,
-    /// Independent transactions looked at and not handed out, by block index.
-    independent: VecDeque<usize>,
-}
-
-impl ReadyTasks {
-    /// The next handoff of independent transactions, sized by `sizing` when `unlooked`
-    /// transactions of the block are still to be looked at; `None` when there is none, or
-    /// too few yet for a whole handoff while more may come.
-    fn next_independent(
-        &mut self,
-        sizing: &HandoffSizing,
-        unlooked: usize,
-        paced: bool,
-    ) -> Option<Vec<usize>> {
-        let pending = self.independent.len();
-        let size = sizing.independent_size(pending + unlooked, paced);
-        if pending == 0 || (pending < size && unlooked > 0) {
-            return None;
-        }
-        Some(self.independent.drain(..size.min(pending)).collect())
-    }
-}
-
 /// The scheduler thread: one state machine and one usage-queue cache for its whole life,
 /// one block at a time.
 fn run_scheduler(
@@ -559,15 +360,7 @@ fn run_scheduler(
             None,
         )
     };
-    let mut sizing = HandoffSizing {
-        num_workers,
-        work_target_ns: if wait.spins() {
-            HANDOFF_WORK_TARGET_NS
-        } else {
-            f64::INFINITY
-        },
-        mean_task_ns: 0.0,
-    };
+    let mut sizing = HandoffSizing::new(num_workers, wait);
     let mut factory = TaskFactory::default();
     for job in jobs {
         match job {
@@ -592,553 +385,13 @@ fn run_scheduler(
     }
 }
 
-/// Creates the replay's tasks, on the scheduler thread: the usage-queue cache, kept across
-/// blocks, and which accounts of the current block are contested.
-#[derive(Debug, Default)]
-struct TaskFactory {
-    cache: UsageQueueCache,
-    contested: ContestedFilter,
-    /// Per contested account of the current block: the task (by block index) that touched
-    /// it last, and whether that task writes it.
-    last_toucher: AHashMap<Pubkey, (usize, bool)>,
-    /// The lock requests of the task being created, kept: a filtered iterator does not
-    /// know its length, and the task's lock contexts are allocated to the exact length.
-    requests: Vec<(Pubkey, RequestedUsage)>,
-}
-
-impl TaskFactory {
-    /// Gets ready for a block of `transactions` at `slot`: empties an oversized cache
-    /// (between blocks no queue is in use) and learns which accounts the block contests,
-    /// from its lock requests `hashed` in shares on the workers if they were, else
-    /// reading the block here.
-    fn begin_block(
-        &mut self,
-        transactions: &[BufferedTransaction],
-        slot: u64,
-        hashed: Option<&[HashedShare]>,
-    ) {
-        if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
-            self.cache.clear();
-        }
-        self.last_toucher.clear();
-        match hashed {
-            Some(shares) => self.contested.rebuild_from_hashed(shares),
-            None => self.contested.rebuild(transactions, slot),
-        }
-    }
-
-    /// Looks at the block's `index`-th transaction (transactions are looked at in block
-    /// order): independent if it touches no contested account; a follower of a task in
-    /// `open` (tasks not handed out yet, with their followers) if that task was the last to
-    /// touch each of its contested accounts, at least as strongly, and writes one of them
-    /// (see [`Group`]);
-    /// otherwise a new task, with its contested accounts only, each resolved to its queue
-    /// in the cache (creating the queues of accounts not seen before).
-    fn create(
-        &mut self,
-        index: usize,
-        transaction: &BufferedTransaction,
-        open: &mut AHashMap<usize, Vec<usize>>,
-    ) -> Created {
-        #[cfg(test)]
-        tests::maybe_panic_in_create(index);
-        let contested = &self.contested;
-        // From the hashes the filter kept: an independent transaction is not read again.
-        if contested.is_independent(index) {
-            return Created::Independent;
-        }
-        self.requests.extend(
-            contested
-                .contested_requests(index, transaction)
-                .map(|(key, writable)| (*key, RequestedUsage::from_writable(writable))),
-        );
-        if let Some(followers) = self
-            .task_to_follow()
-            .and_then(|task| open.get_mut(&task))
-            .filter(|followers| followers.len() < MAX_FOLLOWERS)
-        {
-            followers.push(index);
-            self.requests.clear();
-            return Created::Follower;
-        }
-        for &(key, usage) in &self.requests {
-            self.last_toucher
-                .insert(key, (index, usage == RequestedUsage::Writable));
-        }
-        open.insert(index, Vec::new());
-        let cache = &mut self.cache;
-        Created::Task(SchedulingStateMachine::create_task(
-            ReplayTask {
-                index,
-                transaction: Arc::clone(transaction),
-            },
-            index as u128,
-            self.requests.drain(..),
-            &mut |key| {
-                cache
-                    .entry(key)
-                    .or_insert_with(|| UsageQueue::new(Capability::FifoQueueing))
-                    .clone()
-            },
-        ))
-    }
-
-    /// The task that was the last to touch every account of `requests` (the transaction
-    /// being looked at), writing each that the transaction writes and at least one of
-    /// them; `None` if there is no such single task. (A transaction that only reads what
-    /// the task only reads does not depend on it: it may run beside it, and joining it
-    /// would only put it behind.)
-    fn task_to_follow(&self) -> Option<usize> {
-        let mut task = None;
-        let mut depends = false;
-        for (key, usage) in &self.requests {
-            let &(toucher, writes) = self.last_toucher.get(key)?;
-            if task.is_some_and(|task| task != toucher)
-                || (*usage == RequestedUsage::Writable && !writes)
-            {
-                return None;
-            }
-            task = Some(toucher);
-            depends |= writes;
-        }
-        task.filter(|_| depends)
-    }
-
-    /// The cache, between blocks.
-    fn cache_report(&self) -> CacheReport {
-        CacheReport {
-            cached: self.cache.len(),
-            in_use: self
-                .cache
-                .values()
-                .filter(|queue| queue.handle_count() > 1)
-                .count(),
-        }
-    }
-}
-
-/// What became of a transaction the scheduler looked at.
-enum Created {
-    /// It touches no contested account: no task.
-    Independent,
-    /// It joined a task not handed out yet (see [`Group`]).
-    Follower,
-    /// A new task.
-    Task(Task<ReplayTask>),
-}
-
-/// What the scheduler thread keeps while it runs one block.
-struct BlockRun<'a> {
-    /// The block, with its bank.
-    context: Arc<BlockContext>,
-    runnable: &'a Lanes<Sender<Assignment>>,
-    wait: SpinWait,
-    /// The first transaction the scheduler runs (the calling thread ran those before).
-    from: usize,
-    /// The timings of the block's transactions from `from` on.
-    timings: Vec<Option<TransactionTiming>>,
-    first_failure: Option<(usize, Failure)>,
-    /// The block's transactions looked at so far (its first `looked_at`): each either
-    /// became a task or waits in `ready.independent`.
-    looked_at: usize,
-    /// Transactions answered for.
-    handled: usize,
-    ready: ReadyTasks,
-    /// Normal-lane handoffs sent and not answered (urgent ones are not limited: they are
-    /// few, and holding one back would hold back a chain).
-    in_flight: usize,
-    max_in_flight: usize,
-    /// Handoffs sent and not answered, on both lanes.
-    out: usize,
-    /// Tasks not handed out yet, by block index, with their followers.
-    open: AHashMap<usize, Vec<usize>>,
-    /// Whether a task of the block has had to wait for an account: the block has
-    /// conflict chains, so independent transactions go in handoffs sized by the work
-    /// target (a chain's next link should not wait long for a worker).
-    paced: bool,
-}
-
-impl BlockRun<'_> {
-    /// Deschedules the tasks of `answers` (which hands their accounts to the next tasks)
-    /// and records the results.
-    fn finish(
-        &mut self,
-        machine: &mut SchedulingStateMachine<ReplayTask>,
-        sizing: &mut HandoffSizing,
-        answers: Answers,
-    ) {
-        self.out -= 1;
-        if !answers.urgent {
-            self.in_flight -= 1;
-        }
-        if let Work::Scheduled(groups) = &answers.work {
-            for group in groups {
-                machine.deschedule_task(&group.task);
-            }
-        }
-        for (index, result) in answers.work.indices().zip(answers.results) {
-            self.handled += 1;
-            match result {
-                TaskResult::Ran(timing) => {
-                    sizing.observe(timing.duration);
-                    self.timings[index - self.from] = Some(timing);
-                }
-                TaskResult::Failed(error) => {
-                    if self
-                        .first_failure
-                        .as_ref()
-                        .is_none_or(|(first, _)| index < *first)
-                    {
-                        self.first_failure = Some((index, error));
-                    }
-                }
-                TaskResult::Skipped => {}
-            }
-        }
-    }
-
-    /// Looks at the next bite of the block: creates and schedules up to `max_tasks` tasks,
-    /// looking at [`LOOKS_PER_NEW_TASK`] transactions per task at most. Returns whether it
-    /// looked at any.
-    fn bite(
-        &mut self,
-        machine: &mut SchedulingStateMachine<ReplayTask>,
-        factory: &mut TaskFactory,
-        max_tasks: usize,
-    ) -> bool {
-        let transactions = &self.context.transactions;
-        let end = transactions
-            .len()
-            .min(self.looked_at + max_tasks * LOOKS_PER_NEW_TASK);
-        let mut new_tasks = 0;
-        let began_at = self.looked_at;
-        while self.looked_at < end && new_tasks < max_tasks {
-            let index = self.looked_at;
-            self.looked_at += 1;
-            match factory.create(index, &transactions[index], &mut self.open) {
-                Created::Task(task) => {
-                    new_tasks += 1;
-                    self.ready.fresh.extend(machine.schedule_task(task));
-                }
-                Created::Follower => {}
-                Created::Independent => self.ready.independent.push_back(index),
-            }
-        }
-        self.looked_at > began_at
-    }
-
-    fn send(&mut self, urgent: bool, work: Work) {
-        let lane = if urgent {
-            &self.runnable.urgent
-        } else {
-            &self.runnable.normal
-        };
-        lane.send(Assignment::Run(Handoff {
-            context: Arc::clone(&self.context),
-            work,
-            urgent,
-        }))
-        .expect("invariant: the replay workers outlive the scheduler");
-        self.out += 1;
-        if !urgent {
-            self.in_flight += 1;
-        }
-    }
-
-    /// Takes the groups of one handoff: runnable tasks that had to wait for an account
-    /// (`unblocked`, from the state machine) or fresh ones, each with its followers (none
-    /// join it after this); at most `max_tasks` tasks and, where threads spin, about the
-    /// work target's worth of transactions, followers included (at least one group).
-    fn take_groups(
-        &mut self,
-        machine: &mut SchedulingStateMachine<ReplayTask>,
-        sizing: &HandoffSizing,
-        max_tasks: usize,
-        unblocked: bool,
-    ) -> Vec<Group> {
-        // At least one group, however long a transaction has taken.
-        let max_transactions = sizing.by_work().max(1);
-        let mut groups = Vec::new();
-        let mut transactions = 0;
-        while groups.len() < max_tasks && transactions < max_transactions {
-            let next = if unblocked {
-                machine.schedule_next_unblocked_task()
-            } else {
-                self.ready.fresh.pop_front()
-            };
-            let Some(task) = next else {
-                break;
-            };
-            let followers = self
-                .open
-                .remove(&task.payload().index)
-                .expect("invariant: a task is open until it is handed out");
-            transactions += 1 + followers.len();
-            groups.push(Group { task, followers });
-        }
-        groups
-    }
-
-    /// Sends what is runnable: tasks that waited for an account first (where threads
-    /// spin), then fresh tasks, then independent transactions, as many handoffs as the
-    /// in-flight limit allows.
-    fn hand_out(
-        &mut self,
-        machine: &mut SchedulingStateMachine<ReplayTask>,
-        sizing: &HandoffSizing,
-    ) {
-        if self.wait.spins() {
-            // Tasks that waited for an account, at once, on the urgent lane: a spinning
-            // worker takes them within a task's time. A chain's link goes alone; many
-            // unblocked together (the readers behind a write) are split like fresh ones.
-            while machine.has_runnable_task() {
-                self.paced = true;
-                let count = machine.unblocked_task_queue_count();
-                let groups = self.take_groups(machine, sizing, sizing.size(count), true);
-                self.send(true, Work::Scheduled(groups));
-            }
-        } else {
-            // Where threads share cores, each handoff may cost a wake-up: they travel
-            // with the other runnable tasks, batched.
-            while let Some(task) = machine.schedule_next_unblocked_task() {
-                self.ready.fresh.push_back(task);
-            }
-        }
-        let unlooked = self.context.transactions.len() - self.looked_at;
-        while self.in_flight < self.max_in_flight {
-            if !self.ready.fresh.is_empty() {
-                let size = sizing.size(self.ready.fresh.len());
-                let groups = self.take_groups(machine, sizing, size, false);
-                self.send(false, Work::Scheduled(groups));
-            } else if let Some(indices) = self.ready.next_independent(sizing, unlooked, self.paced)
-            {
-                self.send(false, Work::Independent(indices));
-            } else {
-                break;
-            }
-        }
-    }
-}
-
-/// Hashes the lock requests of the block of `transactions` at `slot` for its filter in
-/// shares of at least [`MIN_TRANSACTIONS_PER_HASH_SHARE`], one per worker and one on this
-/// thread, where threads spin (each has a core: the workers idle between blocks, and a
-/// share reaches a spinning worker at once). Returns the shares' lists in block order and
-/// how long this thread waited for them, or `None` for a block too small to share.
-///
-/// Reading the block is most of building its filter (the transactions are in memory
-/// another core wrote), and it comes before the block's first handoff: at 14 workers, a
-/// 12,000-transaction block's 2 ms of it would be 2 ms of thirteen idle workers, less what
-/// the calling thread's checks before execution hide.
-#[inline(never)]
-fn hash_on_workers(
-    transactions: &Arc<[BufferedTransaction]>,
-    slot: u64,
-    num_workers: usize,
-    runnable: &Lanes<Sender<Assignment>>,
-    wait: SpinWait,
-) -> Option<(Vec<HashedShare>, Duration)> {
-    let shares = (num_workers + 1).min(transactions.len() / MIN_TRANSACTIONS_PER_HASH_SHARE);
-    if shares < 2 {
-        return None;
-    }
-    let hasher = RequestHasher::salted(slot);
-    let range = |share: usize| {
-        transactions.len() * share / shares..transactions.len() * (share + 1) / shares
-    };
-    let (sender, receiver) = unbounded();
-    // Share 0 is this thread's; the others go out first, so they run meanwhile.
-    for share in 1..shares {
-        runnable
-            .normal
-            .send(Assignment::Hash(HashShare {
-                transactions: Arc::clone(transactions),
-                range: range(share),
-                share,
-                hasher,
-                hashed: sender.clone(),
-            }))
-            .expect("invariant: the replay workers outlive the scheduler");
-    }
-    drop(sender);
-    let mut hashed: Vec<Option<HashedShare>> = vec![None; shares];
-    hashed[0] = Some(hasher.hash_share(&transactions[range(0)]));
-    let wait_start = Instant::now();
-    for _ in 1..shares {
-        let answer = wait.recv(&receiver).ok();
-        // `None`: every worker holding a share is gone (each logged why); the shares left
-        // are hashed below.
-        let Some((share, share_hashed)) = answer else {
-            break;
-        };
-        hashed[share] = Some(share_hashed);
-    }
-    let waited = wait_start.elapsed();
-    let shares = hashed
-        .into_iter()
-        .enumerate()
-        .map(|(share, share_hashed)| {
-            share_hashed.unwrap_or_else(|| hasher.hash_share(&transactions[range(share)]))
-        })
-        .collect();
-    Some((shares, waited))
-}
-
-/// One block: learns which of its accounts are contested and whether it has enough
-/// parallelism to run in parallel (else answers a [`Reply`] that ran nothing); then looks at its
-/// transactions (a bite at a time, between looks at the workers' answers), creates a task
-/// for each that touches a contested account and feeds it to the state machine (or adds
-/// the transaction to a waiting task as a follower, see [`Group`]), sends runnable tasks
-/// with their followers and independent transactions to the workers, and deschedules
-/// finished tasks. Answers the timings in block order, or the first failure in block order.
-fn schedule_block(
-    machine: &mut SchedulingStateMachine<ReplayTask>,
-    factory: &mut TaskFactory,
-    sizing: &mut HandoffSizing,
-    job: &BlockJob,
-    runnable: &Lanes<Sender<Assignment>>,
-    done: &Receiver<Answers>,
-    wait: SpinWait,
-) -> Reply {
-    let transactions = &job.transactions;
-    let began = Instant::now();
-    let mut waited = Duration::ZERO;
-    let declined = |waited: Duration| Reply {
-        ran: None,
-        busy: began.elapsed().saturating_sub(waited),
-    };
-    // Meanwhile the calling thread runs the block in order (`handover.rs`), once its
-    // checks before execution are done if they are not yet.
-    let hashed = wait
-        .spins()
-        .then(|| hash_on_workers(transactions, job.slot, sizing.num_workers, runnable, wait))
-        .flatten();
-    if let Some((_, waited_for_shares)) = &hashed {
-        waited += *waited_for_shares;
-    }
-    factory.begin_block(
-        transactions,
-        job.slot,
-        hashed.as_ref().map(|(shares, _)| shares.as_slice()),
-    );
-    if job.handover.stopped() {
-        // The block failed its checks before execution meanwhile.
-        return declined(waited);
-    }
-    let handover = &job.handover;
-    if !has_parallelism(transactions, MIN_PARALLELISM, Some(&factory.contested)) {
-        handover.keep_in_order();
-        return declined(waited);
-    }
-    let TakeOver::From(from) = handover.take_over(transactions.len()) else {
-        return declined(waited);
-    };
-    // Wait for the calling thread to finish what it claimed (a few microseconds of work),
-    // or its checks before execution, which give the block its bank.
-    let wait_start = Instant::now();
-    // `None` as soon as the channel closes without a report (the calling thread failed).
-    let report = wait.recv(&job.report).ok();
-    waited += wait_start.elapsed();
-    let context = match report {
-        Some(InOrderReport { finished, context }) => {
-            assert_eq!(
-                finished, from,
-                "invariant: the calling thread stops where its claims did"
-            );
-            context
-        }
-        // It failed (the block is rejected), or it is gone: nothing more runs.
-        None => return declined(waited),
-    };
-    let takeover = Takeover {
-        index: from,
-        at: context.start.elapsed(),
-    };
-    let bite_size = if wait.spins() {
-        NEW_TASKS_PER_TURN_SPINNING
-    } else {
-        NEW_TASKS_PER_TURN_SLEEPING
-    };
-    let mut run = BlockRun {
-        context,
-        runnable,
-        wait,
-        from,
-        timings: vec![None; transactions.len() - from],
-        first_failure: None,
-        looked_at: from,
-        handled: 0,
-        ready: ReadyTasks::default(),
-        in_flight: 0,
-        // A scheduler that sleeps between answers (threads share cores) wakes up too late
-        // for a short queue: then everything runnable is sent at once, as it comes.
-        max_in_flight: if wait.spins() {
-            MAX_HANDOFFS_IN_FLIGHT_PER_WORKER * sizing.num_workers
-        } else {
-            usize::MAX
-        },
-        out: 0,
-        paced: false,
-        open: AHashMap::default(),
-    };
-    while run.handled < transactions.len() - from {
-        // Answers first (they unblock others), then a bite of the block (bounded, so
-        // answers are not left waiting).
-        let mut progressed = false;
-        for answers in done.try_iter() {
-            run.finish(machine, sizing, answers);
-            progressed = true;
-        }
-        progressed |= run.bite(machine, factory, bite_size);
-        run.hand_out(machine, sizing);
-        if progressed {
-            continue;
-        }
-        // Every transaction looked at, some still out: poll a while where cores allow,
-        // then sleep until a worker answers.
-        assert!(
-            run.out > 0,
-            "invariant: a block with transactions not answered for has work out"
-        );
-        let wait_start = Instant::now();
-        let answers = if wait.poll_until(|| !done.is_empty()) {
-            done.try_recv().ok()
-        } else {
-            Some(
-                done.recv()
-                    .expect("invariant: the replay workers outlive the scheduler"),
-            )
-        };
-        waited += wait_start.elapsed();
-        if let Some(answers) = answers {
-            run.finish(machine, sizing, answers);
-            run.hand_out(machine, sizing);
-        }
-    }
-    let busy = began.elapsed().saturating_sub(waited);
-    assert!(
-        machine.has_no_active_task() && run.open.is_empty(),
-        "invariant: every task of the block was handed out and descheduled"
-    );
-    let outcome = match run.first_failure {
-        Some(failure) => Err(failure),
-        None => Ok(run
-            .timings
-            .into_iter()
-            .map(|timing| timing.expect("invariant: every transaction ran when none failed"))
-            .collect()),
-    };
-    Reply {
-        ran: Some((takeover, outcome)),
-        busy,
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use ahash::AHashSet;
+    use sdk_lite::Pubkey;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use crate::block_replayer::BlockReplayer;
     use crate::sequential_replay::ReplayError;
@@ -1215,7 +468,7 @@ mod tests {
     /// The block index whose handoff panics outside execution (`usize::MAX`: none).
     static PANIC_OUTSIDE_EXECUTION_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-    pub(super) fn maybe_panic_outside_execution(work: &Work) {
+    pub(in crate::block_replayer) fn maybe_panic_outside_execution(work: &Work) {
         let at = PANIC_OUTSIDE_EXECUTION_AT.load(Ordering::Relaxed);
         if work.indices().any(|index| index == at) {
             panic!("a broken invariant outside execution (injected by a test)");
@@ -1226,7 +479,7 @@ mod tests {
     /// none).
     static PANIC_IN_CREATE_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-    pub(super) fn maybe_panic_in_create(index: usize) {
+    pub(in crate::block_replayer) fn maybe_panic_in_create(index: usize) {
         if index == PANIC_IN_CREATE_AT.load(Ordering::Relaxed) {
             panic!("a broken invariant in task creation (injected by a test)");
         }
@@ -1540,367 +793,5 @@ mod tests {
                 assert_eq!(bank.hash(), Some(block.bank_hash));
             }
         }
-    }
-
-    /// Runs `test` with a fresh FIFO state machine, on a thread of its own (a state
-    /// machine takes its thread's scheduling token).
-    fn on_scheduling_thread(
-        test: impl FnOnce(&mut SchedulingStateMachine<ReplayTask>) + Send + 'static,
-    ) {
-        std::thread::spawn(|| {
-            // SAFETY: the only state machine for `ReplayTask` on this new thread, and the
-            // only user of the usage queues of the tasks `test` gives it (from a factory
-            // of its own).
-            let mut machine = unsafe {
-                SchedulingStateMachine::<ReplayTask>::exclusively_initialize_current_thread_for_scheduling(
-                    Capability::FifoQueueing,
-                    None,
-                )
-            };
-            test(&mut machine);
-        })
-        .join()
-        .expect("the scheduling thread ran");
-    }
-
-    /// The task `created` is; panics if it is none.
-    fn task(created: Created) -> Task<ReplayTask> {
-        match created {
-            Created::Task(task) => task,
-            Created::Follower => panic!("a follower, not a task"),
-            Created::Independent => panic!("independent, not a task"),
-        }
-    }
-
-    #[test]
-    fn a_transaction_follows_the_open_task_that_last_touched_all_its_accounts() {
-        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
-        on_scheduling_thread(|machine| {
-            let program = numbered(0, 0);
-            let [hot, other, third, config, a, b] =
-                [1, 2, 3, 5, 6, 7].map(|kind| numbered(kind, 0));
-            let payer = |i| numbered(4, i);
-            let tx = |i, writes: &[Pubkey], reads: &[Pubkey]| {
-                transaction_of(program, payer(i), writes, reads)
-            };
-            let block = [
-                tx(0, &[hot], &[]),           // a task, handed out at once
-                tx(1, &[hot], &[]),           // a task, blocked behind 0
-                tx(2, &[hot], &[config]),     // follows 1 (`config` is not contested)
-                tx(3, &[], &[hot]),           // follows 1: a read under 1's write
-                tx(4, &[hot, other], &[]),    // a task: 1 never touched `other`
-                tx(5, &[other], &[]),         // follows 4; then 4 is handed out
-                tx(6, &[], &[other]),         // a task: 4 is gone
-                tx(7, &[other], &[]),         // a task: 6 only reads `other`
-                tx(8, &[hot], &[]),           // a task: 4, the last to touch `hot`, is gone
-                tx(9, &[], &[config, other]), // follows 7
-                tx(10, &[], &[other]),        // follows 7 too
-                tx(11, &[third], &[]),        // a task, runnable; then handed out
-                tx(12, &[], &[third]),        // a task, blocked behind 11
-                tx(13, &[], &[third]),        // a task: it does not depend on 12
-                tx(14, &[hot, third], &[]),   // a task: 8 and 13 last touched them
-                tx(15, &[a], &[b]),           // a task, runnable; then handed out
-                tx(16, &[a], &[b]),           // a task, blocked behind 15
-                tx(17, &[a, b], &[]),         // a task: 16 only reads `b`
-                tx(18, &[hot, other], &[]),   // a task: 14 and 7 last wrote them
-            ];
-            // A salt at which the filter tells this block's accounts apart exactly (a
-            // block this small gets the smallest filter, where a false positive is
-            // likely), so that what follows depends on the rules alone.
-            let keys: Vec<Pubkey> = [program, hot, other, third, config, a, b]
-                .into_iter()
-                .chain((0..19).map(payer))
-                .collect();
-            let mut factory = TaskFactory::default();
-            let exact = (1..1_000).find(|&salt| {
-                factory.begin_block(&block, salt, None);
-                keys.iter().all(|key| {
-                    factory.contested.is_contested(key) == [hot, other, third, a, b].contains(key)
-                })
-            });
-            assert!(exact.is_some(), "some salt tells the accounts apart");
-            let mut open = AHashMap::default();
-            let mut create = |index: usize, open: &mut AHashMap<usize, Vec<usize>>| match factory
-                .create(index, &block[index], open)
-            {
-                Created::Task(task) => {
-                    let runnable = machine.schedule_task(task);
-                    format!("task{}", if runnable.is_some() { "" } else { ", blocked" })
-                }
-                Created::Follower => "follower".to_owned(),
-                Created::Independent => "independent".to_owned(),
-            };
-            assert_eq!(create(0, &mut open), "task");
-            open.remove(&0);
-            assert_eq!(create(1, &mut open), "task, blocked");
-            assert_eq!(create(2, &mut open), "follower");
-            assert_eq!(create(3, &mut open), "follower");
-            assert_eq!(create(4, &mut open), "task, blocked");
-            assert_eq!(create(5, &mut open), "follower");
-            let followers_of_4 = open.remove(&4).expect("4 is open");
-            assert_eq!(create(6, &mut open), "task, blocked");
-            assert_eq!(create(7, &mut open), "task, blocked");
-            assert_eq!(create(8, &mut open), "task, blocked");
-            assert_eq!(create(9, &mut open), "follower");
-            assert_eq!(create(10, &mut open), "follower");
-            assert_eq!(create(11, &mut open), "task");
-            open.remove(&11);
-            assert_eq!(create(12, &mut open), "task, blocked");
-            assert_eq!(create(13, &mut open), "task, blocked");
-            assert_eq!(create(14, &mut open), "task, blocked");
-            assert_eq!(create(15, &mut open), "task");
-            open.remove(&15);
-            assert_eq!(create(16, &mut open), "task, blocked");
-            assert_eq!(create(17, &mut open), "task, blocked");
-            assert_eq!(create(18, &mut open), "task, blocked");
-            assert_eq!(open[&1], [2, 3]);
-            assert_eq!(followers_of_4, [5]);
-            assert_eq!(open[&7], [9, 10]);
-            assert!(open[&12].is_empty() && open[&13].is_empty());
-        });
-    }
-
-    /// The workers' shares of a block's hashed lock requests, in block order, are the
-    /// whole block's, request for request (so the filter built from them is the one built
-    /// in one pass: `contested_filter.rs`'s property test); a block too small to share is
-    /// left to the scheduler thread.
-    #[test]
-    fn workers_hash_shares_of_a_block_that_join_into_the_whole() {
-        let programs = Arc::new(ProgramRegistry::with_builtins());
-        let (urgent, urgent_receiver) = unbounded::<Assignment>();
-        let (normal, normal_receiver) = unbounded::<Assignment>();
-        let (done, _answers) = unbounded::<Answers>();
-        let wait = SpinWait::spinning(Duration::from_micros(20));
-        let workers: Vec<_> = (0..3)
-            .map(|worker| {
-                let lanes = Lanes {
-                    urgent: urgent_receiver.clone(),
-                    normal: normal_receiver.clone(),
-                };
-                let done = done.clone();
-                let programs = Arc::clone(&programs);
-                std::thread::spawn(move || run_worker(worker, &programs, &lanes, &done, wait))
-            })
-            .collect();
-        let runnable = Lanes { urgent, normal };
-        for count in [0, 255, 256, 383, 384, 1_001] {
-            let block: Arc<[BufferedTransaction]> = crate::block_replayer::tests::transactions(
-                3,
-                count,
-                ConflictPattern::Uniform { accounts: 50 },
-            )
-            .into();
-            let whole = RequestHasher::salted(9).hash_share(&block);
-            match hash_on_workers(&block, 9, 3, &runnable, wait) {
-                None => assert!(count < 2 * MIN_TRANSACTIONS_PER_HASH_SHARE, "{count}"),
-                Some((shares, _)) => {
-                    assert_eq!(
-                        shares.len(),
-                        4.min(count / MIN_TRANSACTIONS_PER_HASH_SHARE),
-                        "{count}"
-                    );
-                    assert!(
-                        shares.iter().all(|share| share.transactions() > 0),
-                        "{count}"
-                    );
-                    assert_eq!(HashedShare::concat(&shares), whole, "{count}");
-                }
-            }
-        }
-        drop(runnable);
-        for worker in workers {
-            worker.join().expect("a worker ends when the lanes close");
-        }
-    }
-
-    /// Shares answered in any order are put back in block order: here a stand-in worker
-    /// runs every share it is given only once it has them all, last first.
-    #[test]
-    fn shares_answered_out_of_order_are_joined_in_block_order() {
-        let (urgent, _urgent_receiver) = unbounded::<Assignment>();
-        let (normal, normal_receiver) = unbounded::<Assignment>();
-        let runnable = Lanes { urgent, normal };
-        let block: Arc<[BufferedTransaction]> = crate::block_replayer::tests::transactions(
-            4,
-            1_000,
-            ConflictPattern::Uniform { accounts: 50 },
-        )
-        .into();
-        // 1,000 transactions, 5 workers: six shares, five of them sent out.
-        let sent = 5;
-        let backwards = std::thread::spawn(move || {
-            let mut shares: Vec<HashShare> = normal_receiver
-                .iter()
-                .take(sent)
-                .map(|assignment| match assignment {
-                    Assignment::Hash(share) => share,
-                    Assignment::Run(_) => panic!("only shares are sent here"),
-                })
-                .collect();
-            while let Some(share) = shares.pop() {
-                share.run();
-            }
-        });
-        let (shares, _) = hash_on_workers(&block, 5, 5, &runnable, SpinWait::never())
-            .expect("a block of 1,000 transactions is shared");
-        backwards
-            .join()
-            .expect("the stand-in worker ran every share");
-        assert_eq!(shares.len(), sent + 1);
-        assert_eq!(
-            HashedShare::concat(&shares),
-            RequestHasher::salted(5).hash_share(&block)
-        );
-    }
-
-    #[test]
-    fn a_task_takes_at_most_max_followers() {
-        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
-        on_scheduling_thread(|machine| {
-            let hot = numbered(1, 0);
-            let block: Vec<BufferedTransaction> = (0..MAX_FOLLOWERS as u64 + 3)
-                .map(|i| transaction_of(numbered(0, 0), numbered(2, i), &[hot], &[]))
-                .collect();
-            let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1, None);
-            let mut open = AHashMap::default();
-            let first = task(factory.create(0, &block[0], &mut open));
-            assert!(machine.schedule_task(first).is_some());
-            open.remove(&0);
-            let second = task(factory.create(1, &block[1], &mut open));
-            assert!(machine.schedule_task(second).is_none());
-            for (index, transaction) in block.iter().enumerate().take(MAX_FOLLOWERS + 2).skip(2) {
-                assert!(matches!(
-                    factory.create(index, transaction, &mut open),
-                    Created::Follower
-                ));
-            }
-            let next = MAX_FOLLOWERS + 2;
-            assert!(
-                matches!(
-                    factory.create(next, &block[next], &mut open),
-                    Created::Task(_)
-                ),
-                "the group is full"
-            );
-            assert_eq!(open[&1].len(), MAX_FOLLOWERS);
-        });
-    }
-
-    /// Creates and schedules the tasks of the two-transaction `block`: the second must
-    /// wait for the first (`why`), and run once the first is descheduled.
-    fn assert_second_waits_for_first(
-        machine: &mut SchedulingStateMachine<ReplayTask>,
-        factory: &mut TaskFactory,
-        block: &[BufferedTransaction],
-        why: &str,
-    ) {
-        let mut open = AHashMap::default();
-        let first = machine
-            .schedule_task(task(factory.create(0, &block[0], &mut open)))
-            .expect("the first task holds its accounts");
-        // Handed out at once: the second cannot follow it.
-        open.remove(&0);
-        assert!(
-            machine
-                .schedule_task(task(factory.create(1, &block[1], &mut open)))
-                .is_none(),
-            "{why}"
-        );
-        machine.deschedule_task(&first);
-        let second = machine
-            .schedule_next_unblocked_task()
-            .expect("the second task runs once the first is done");
-        machine.deschedule_task(&second);
-        assert!(machine.has_no_active_task());
-    }
-
-    #[test]
-    fn only_contested_accounts_are_scheduled_and_independent_transactions_get_no_task() {
-        use crate::block_replayer::contested_filter::tests::{numbered, transaction_of};
-        on_scheduling_thread(|machine| {
-            let program = numbered(0, 0);
-            let hot = numbered(1, 0);
-            let config = numbered(2, 0);
-            let alone = numbered(3, 0);
-            let payer = |i| numbered(4, i);
-            // 0 writes `hot`; 1 reads `hot` and `config`, which nobody writes; 2 writes
-            // `alone`, which nobody else touches, and reads `config`.
-            let block = [
-                transaction_of(program, payer(0), &[hot], &[]),
-                transaction_of(program, payer(1), &[], &[hot, config]),
-                transaction_of(program, payer(2), &[alone], &[config]),
-            ];
-            let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1, None);
-            assert_second_waits_for_first(
-                machine,
-                &mut factory,
-                &block,
-                "the reader of `hot` waits for its writer",
-            );
-            assert!(
-                matches!(
-                    factory.create(2, &block[2], &mut AHashMap::default()),
-                    Created::Independent
-                ),
-                "2 contends for nothing: it needs no task"
-            );
-            let cached: Vec<&Pubkey> = factory.cache.keys().collect();
-            assert_eq!(cached, [&hot], "only `hot` needs a queue");
-        });
-    }
-
-    #[test]
-    fn a_read_before_a_later_write_is_still_scheduled() {
-        use crate::block_replayer::contested_filter::tests::transaction;
-        on_scheduling_thread(|machine| {
-            // 0 reads `later`, which 1 writes: the writer waits for the earlier reader (the
-            // filter is of the whole block, not of the transactions created so far).
-            let later = Pubkey::new_unique();
-            let block = [
-                transaction(Pubkey::new_unique(), &[], &[later]),
-                transaction(Pubkey::new_unique(), &[later], &[]),
-            ];
-            let mut factory = TaskFactory::default();
-            factory.begin_block(&block, 1, None);
-            assert_second_waits_for_first(
-                machine,
-                &mut factory,
-                &block,
-                "the writer of `later` waits for its earlier reader",
-            );
-        });
-    }
-
-    #[test]
-    fn handoffs_shrink_as_tasks_get_expensive() {
-        let mut sizing = HandoffSizing {
-            num_workers: 2,
-            work_target_ns: HANDOFF_WORK_TARGET_NS,
-            mean_task_ns: 0.0,
-        };
-        // Unknown cost: a worker's share, up to the cap.
-        assert_eq!(sizing.size(100), MAX_TASKS_PER_HANDOFF);
-        assert_eq!(sizing.size(6), 3);
-        assert_eq!(sizing.size(1), 1);
-        sizing.observe(Duration::from_micros(2));
-        assert_eq!(sizing.size(100), 6);
-        for _ in 0..500 {
-            sizing.observe(Duration::from_micros(20));
-        }
-        assert_eq!(sizing.size(100), 1, "a 20 us task goes alone");
-    }
-
-    #[test]
-    fn sleeping_threads_take_a_full_share_whatever_tasks_cost() {
-        let mut sizing = HandoffSizing {
-            num_workers: 2,
-            work_target_ns: f64::INFINITY,
-            mean_task_ns: 0.0,
-        };
-        sizing.observe(Duration::from_micros(20));
-        assert_eq!(sizing.size(100), MAX_TASKS_PER_HANDOFF);
-        assert_eq!(sizing.size(6), 3);
     }
 }
