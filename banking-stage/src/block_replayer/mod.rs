@@ -59,9 +59,9 @@ pub const MAX_CACHED_USAGE_QUEUES: usize = 1 << 20;
 const UNDECIDED_CHUNK_WORK: Duration = Duration::from_micros(40);
 
 /// A block the scheduler thread is checking: how it and the calling thread share the
-/// block, where the calling thread reports, and where the scheduler answers. Dropped
-/// unused (the block failed its checks before execution), it closes the report channel,
-/// so the scheduler runs nothing of the block.
+/// block, where the calling thread reports, and where the scheduler answers. If the block
+/// fails its checks before execution, the calling thread stops the handover and closes
+/// the report channel, so the scheduler runs nothing of the block, and awaits its answer.
 #[derive(Debug)]
 struct Checking {
     handover: Arc<Handover>,
@@ -366,11 +366,21 @@ impl BlockReplayer {
         let bank = match crate::sequential_replay::prepare_block(parent, block, &transactions) {
             Ok(bank) => bank,
             Err(error) => {
-                // The scheduler runs nothing of the block: told to stop (so it also skips
-                // the check if it can), and its report channel closes without a report as
-                // `checking` is dropped.
-                if let Some(checking) = &checking {
-                    checking.handover.stop();
+                if let Some(Checking {
+                    handover,
+                    report,
+                    reply,
+                }) = checking
+                {
+                    // The scheduler runs nothing of the block: told to stop (so it also
+                    // skips the check if it can), and its report channel closes without a
+                    // report. Its answer comes as soon as it sees either; waiting for it
+                    // makes a panic on its thread while it checked this block (a broken
+                    // invariant) surface here, with this block, rather than with the next
+                    // block after that one ran in order.
+                    handover.stop();
+                    drop(report);
+                    self.scheduler_reply(&reply);
                 }
                 return Err(error);
             }
@@ -606,19 +616,7 @@ impl BlockReplayer {
         }
         // A failure closes the channel without a report: nothing more of the block runs.
         drop(report);
-        let reply = match reply.recv() {
-            Ok(reply) => reply,
-            Err(_) => {
-                // The scheduler thread died (a broken invariant): report its panic here.
-                let pool = self
-                    .pool
-                    .take()
-                    .expect("invariant: the pool that took the block is still here");
-                // Its usage-queue cache went with it: a later block starts a new scheduler
-                // thread with fresh queues.
-                std::panic::resume_unwind(pool.into_panic())
-            }
-        };
+        let reply = self.scheduler_reply(&reply);
         match reply.ran {
             None => (None, mine, reply.busy),
             Some((takeover, outcome)) => {
@@ -627,6 +625,23 @@ impl BlockReplayer {
                     Ok(timings)
                 });
                 (Some(takeover), outcome, reply.busy)
+            }
+        }
+    }
+
+    /// The scheduler thread's answer on `reply`; if that thread died instead (a broken
+    /// invariant), resumes its panic here.
+    fn scheduler_reply(&mut self, reply: &crossbeam_channel::Receiver<Reply>) -> Reply {
+        match reply.recv() {
+            Ok(reply) => reply,
+            Err(_) => {
+                let pool = self
+                    .pool
+                    .take()
+                    .expect("invariant: the pool that took the block is still here");
+                // Its usage-queue cache went with it: a later block starts a new scheduler
+                // thread with fresh queues.
+                std::panic::resume_unwind(pool.into_panic())
             }
         }
     }

@@ -390,7 +390,7 @@ pub(super) mod tests {
     use super::*;
     use ahash::AHashSet;
     use sdk_lite::Pubkey;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     use std::time::Duration;
 
     use crate::block_replayer::BlockReplayer;
@@ -482,6 +482,15 @@ pub(super) mod tests {
     pub(in crate::block_replayer) fn maybe_panic_in_create(index: usize) {
         if index == PANIC_IN_CREATE_AT.load(Ordering::Relaxed) {
             panic!("a broken invariant in task creation (injected by a test)");
+        }
+    }
+
+    /// The slot whose filter panics on the scheduler thread (`u64::MAX`: none).
+    static PANIC_IN_FILTER_AT_SLOT: AtomicU64 = AtomicU64::new(u64::MAX);
+
+    pub(in crate::block_replayer) fn maybe_panic_in_filter(slot: u64) {
+        if slot == PANIC_IN_FILTER_AT_SLOT.load(Ordering::Relaxed) {
+            panic!("a broken invariant in a block's filter (injected by a test)");
         }
     }
 
@@ -631,6 +640,38 @@ pub(super) mod tests {
             let (bank, _) = replayer.replay(&workload.genesis_bank(), &block).unwrap();
             assert_eq!(bank.hash(), Some(block.bank_hash));
         }
+    }
+
+    /// Where the scheduler checks a block beside its checks before execution (threads
+    /// spin), a panic on the scheduler thread while it checks a block that then fails
+    /// those checks reaches the caller with that block: not with the next one, after that
+    /// one ran in order.
+    #[test]
+    fn a_scheduler_panic_while_checking_a_rejected_block_surfaces_with_it() {
+        let _hooks = HOOKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (workload, programs, block) =
+            transfer_block(2_000, ConflictPattern::Uniform { accounts: 50 });
+        let mut wrong_parent = block.clone();
+        wrong_parent.parent_hash = sdk_lite::Hash::new_unique();
+        let mut replayer = BlockReplayer::new(3, Arc::clone(&programs))
+            .with_wait(SpinWait::spinning(Duration::from_micros(20)))
+            .with_claim_limit(0);
+        let parent = workload.genesis_bank();
+        let state = parent.accounts().state_hash();
+        PANIC_IN_FILTER_AT_SLOT.store(block.slot, Ordering::Relaxed);
+        let panicked = catch_unwind(AssertUnwindSafe(|| replayer.replay(&parent, &wrong_parent)));
+        PANIC_IN_FILTER_AT_SLOT.store(u64::MAX, Ordering::Relaxed);
+        assert!(
+            panicked.is_err(),
+            "the scheduler's panic reaches the caller with the rejected block"
+        );
+        assert_eq!(parent.accounts().state_hash(), state, "nothing of it ran");
+        // A new scheduler thread takes the next block over.
+        let (bank, metrics) = replayer.replay(&parent, &block).unwrap();
+        assert_eq!(bank.hash(), Some(block.bank_hash));
+        assert!(!metrics.in_order);
     }
 
     #[test]

@@ -75,6 +75,8 @@ impl TaskFactory {
         slot: u64,
         hashed: Option<&[HashedShare]>,
     ) {
+        #[cfg(test)]
+        super::pool::tests::maybe_panic_in_filter(slot);
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
