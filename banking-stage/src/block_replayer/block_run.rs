@@ -174,6 +174,8 @@ impl BlockRun<'_> {
         while self.looked_at < end && new_tasks < max_tasks {
             let index = self.looked_at;
             self.looked_at += 1;
+            #[cfg(test)]
+            super::pool::tests::maybe_panic_in_create(index);
             match factory.create(index, &transactions[index], &mut self.open) {
                 Created::Task(task) => {
                     new_tasks += 1;
@@ -311,6 +313,10 @@ pub(super) fn schedule_block(
     if let Some((_, waited_for_shares)) = &hashed {
         waited += *waited_for_shares;
     }
+    // A test relies on the filter being built before the check for a stopped handover
+    // (`a_scheduler_panic_while_checking_a_rejected_block_surfaces_with_it`).
+    #[cfg(test)]
+    super::pool::tests::maybe_panic_in_filter(job.slot);
     factory.begin_block(
         transactions,
         job.slot,

@@ -30,7 +30,8 @@ pub(super) struct HashShare {
 }
 
 impl HashShare {
-    // Kept out of the worker's loop (and `hash_on_workers` out of `schedule_block`):
+    // Kept out of the worker's loop (`run_worker`, in `pool.rs`; and `hash_on_workers` out
+    // of `schedule_block`, in `block_run.rs`):
     // inlined there, they made the 2-core replay of 20 µs transactions about 10% slower,
     // where neither even runs (a code-layout effect, in interleaved `compare` runs).
     #[inline(never)]

@@ -372,12 +372,14 @@ impl BlockReplayer {
                     reply,
                 }) = checking
                 {
-                    // The scheduler runs nothing of the block: told to stop (so it also
-                    // skips the check if it can), and its report channel closes without a
-                    // report. Its answer comes as soon as it sees either; waiting for it
-                    // makes a panic on its thread while it checked this block (a broken
-                    // invariant) surface here, with this block, rather than with the next
-                    // block after that one ran in order.
+                    // The scheduler runs nothing of the block: it is told to stop (it
+                    // looks once it has built the block's filter, and then skips the
+                    // rest), and its report channel closes without a report (before the
+                    // wait below: a scheduler that took over meanwhile waits on that
+                    // channel). So it answers at most a filter build later. Waiting for that makes a panic on its
+                    // thread while it checked this block (a broken invariant) surface
+                    // here, with this block, rather than with the next block after that
+                    // one ran in order.
                     handover.stop();
                     drop(report);
                     self.scheduler_reply(&reply);

@@ -122,7 +122,7 @@ pub(super) struct BlockJob {
     /// Where the calling thread stopped running the block in order, with the block's
     /// bank; closed without a report if it failed.
     pub(super) report: Receiver<InOrderReport>,
-    pub(super) outcome: Sender<Reply>,
+    outcome: Sender<Reply>,
 }
 
 impl std::fmt::Debug for BlockJob {
@@ -248,9 +248,8 @@ impl Drop for ReplayPool {
         // the workers.
         drop(self.jobs.take());
         for thread in self.threads.drain(..) {
-            // A thread that panicked lost its block (whose caller saw the outcome channel
-            // close, or had already given the block up: one that failed its checks before
-            // execution); there is nothing left to report it to.
+            // A thread that panicked lost its block, whose caller saw the outcome channel
+            // close; there is nothing left to report it to.
             let _ = thread.join();
         }
     }
@@ -310,7 +309,7 @@ pub(super) fn run_worker(
 /// The next assignment for a worker, urgent ones first; `None` once the scheduler is gone.
 fn next_assignment(runnable: &Lanes<Receiver<Assignment>>, wait: SpinWait) -> Option<Assignment> {
     if !wait.spins() {
-        // Nothing comes on the urgent lane then (see `ReadyTasks`).
+        // Nothing comes on the urgent lane then (see `ReadyTasks` in `block_run.rs`).
         return runnable.normal.recv().ok();
     }
     let mut taken: Option<Option<Assignment>> = None;
@@ -397,9 +396,10 @@ pub(super) mod tests {
     use crate::sequential_replay::ReplayError;
     use crate::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 
-    /// Held by each test that sets a panic hook below, for as long as it replays: the
-    /// hooks fire on any block with the index they name, and unit tests run at once. No
-    /// other unit test of this crate replays a block.
+    /// Held by each test that replays a block, for as long as it replays: the panic hooks
+    /// below fire on any block with the index or slot they name (they are called from the
+    /// replay's threads only, not from the parts that other unit tests drive directly),
+    /// and unit tests run at once.
     static HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     /// Every way a block can be split: the replay reaches the leader's hash whatever the
@@ -468,7 +468,7 @@ pub(super) mod tests {
     /// The block index whose handoff panics outside execution (`usize::MAX`: none).
     static PANIC_OUTSIDE_EXECUTION_AT: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-    pub(in crate::block_replayer) fn maybe_panic_outside_execution(work: &Work) {
+    pub(super) fn maybe_panic_outside_execution(work: &Work) {
         let at = PANIC_OUTSIDE_EXECUTION_AT.load(Ordering::Relaxed);
         if work.indices().any(|index| index == at) {
             panic!("a broken invariant outside execution (injected by a test)");

@@ -1,8 +1,9 @@
 //! How the scheduler thread turns a block's transactions into the state machine's tasks:
 //! only a transaction that touches a contested account (`contested_filter.rs`) gets a
 //! task, with its contested accounts only, each resolved to its usage queue in a cache kept
-//! across blocks; a transaction whose contested accounts a waiting task last touched joins
-//! that task as a follower.
+//! across blocks; a transaction that depends on a task not handed out yet, which was the
+//! last to touch each of its contested accounts, joins that task as a follower (up to a
+//! handoff's worth).
 
 use std::sync::Arc;
 
@@ -75,8 +76,6 @@ impl TaskFactory {
         slot: u64,
         hashed: Option<&[HashedShare]>,
     ) {
-        #[cfg(test)]
-        super::pool::tests::maybe_panic_in_filter(slot);
         if self.cache.len() > MAX_CACHED_USAGE_QUEUES {
             self.cache.clear();
         }
@@ -100,8 +99,6 @@ impl TaskFactory {
         transaction: &BufferedTransaction,
         open: &mut AHashMap<usize, Vec<usize>>,
     ) -> Created {
-        #[cfg(test)]
-        super::pool::tests::maybe_panic_in_create(index);
         let contested = &self.contested;
         // From the hashes the filter kept: an independent transaction is not read again.
         if contested.is_independent(index) {
@@ -148,7 +145,7 @@ impl TaskFactory {
     /// them; `None` if there is no such single task. (A transaction that only reads what
     /// the task only reads does not depend on it: it may run beside it, and joining it
     /// would only put it behind.)
-    pub(super) fn task_to_follow(&self) -> Option<usize> {
+    fn task_to_follow(&self) -> Option<usize> {
         let mut task = None;
         let mut depends = false;
         for (key, usage) in &self.requests {
