@@ -183,8 +183,8 @@ impl HashedShare {
     }
 }
 
-/// The filter's hash for one block (a key's bucket and bits come from it, see [`split`]): `Copy`, so that any
-/// thread can hash a share of the block's lock requests.
+/// The filter's hash for one block (a key's bucket and bits come from it, see [`split`]):
+/// `Copy`, so that any thread can hash a share of the block's lock requests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct RequestHasher {
     /// Odd multipliers drawn from the block's salt.

@@ -376,10 +376,10 @@ impl BlockReplayer {
                     // looks once it has built the block's filter, and then skips the
                     // rest), and its report channel closes without a report (before the
                     // wait below: a scheduler that took over meanwhile waits on that
-                    // channel). So it answers at most a filter build later. Waiting for that makes a panic on its
-                    // thread while it checked this block (a broken invariant) surface
-                    // here, with this block, rather than with the next block after that
-                    // one ran in order.
+                    // channel). So it answers at most a filter build later. Waiting for
+                    // that makes a panic on its thread while it checked this block (a
+                    // broken invariant) surface here, with this block, rather than with
+                    // the next block after that one ran in order.
                     handover.stop();
                     drop(report);
                     self.scheduler_reply(&reply);
