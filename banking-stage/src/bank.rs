@@ -160,7 +160,7 @@ impl Bank {
     ///
     /// What a bank keeps besides the accounts is derived from the blocks: the blockhash
     /// chain (each slot's blockhash derives from its parent's), the blockhash queue, the
-    /// status cache (the signatures of the last `MAX_PROCESSING_AGE` slots), and the bank
+    /// status cache (the signatures of the last `MAX_PROCESSING_AGE` banks), and the bank
     /// hash, which is recomputed from the store's state hash and must equal the last
     /// block's: a store and blocks that do not belong together are refused.
     ///
@@ -201,26 +201,26 @@ impl Bank {
             }
         }
         // The blockhash chain, as `new_genesis_with_store` and `new_from_parent` build it.
+        // Each block's signatures are remembered at its bank's queue clock, as its commits
+        // recorded them.
         let mut blockhash_queue = BlockhashQueue::default();
         let first = Self::first_blockhash();
         blockhash_queue.register(first);
         let mut blockhash = derive_blockhash(&first, 0);
-        for block in blocks {
-            blockhash_queue.register(blockhash);
-            blockhash = derive_blockhash(&blockhash, block.slot);
-        }
         let mut status_cache = StatusCache::default();
         let mut signature_count = 0u64;
         for block in blocks {
+            blockhash_queue.register(blockhash);
+            blockhash = derive_blockhash(&blockhash, block.slot);
             let transactions = block.entries.iter().flat_map(|entry| &entry.transactions);
             for transaction in transactions {
-                status_cache.insert(*transaction.signature(), block.slot);
+                status_cache.insert(*transaction.signature(), blockhash_queue.registered());
                 if block.slot == slot {
                     signature_count += transaction.num_signatures() as u64;
                 }
             }
         }
-        status_cache.prune(slot);
+        status_cache.prune(blockhash_queue.registered());
         let bank = Self::new(
             slot,
             last.parent_hash,
@@ -264,7 +264,7 @@ impl Bank {
             .status_cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .prune(slot);
+            .prune(blockhash_queue.registered());
         Ok(Self::new(
             slot,
             parent_hash,
@@ -303,7 +303,7 @@ impl Bank {
 
     /// The blockhash every chain's first transactions name (the "parent" blockhash of
     /// genesis). Fixed, so that a workload can be built before its genesis bank exists;
-    /// it stays valid for 150 slots.
+    /// it stays valid for 150 banks.
     pub fn first_blockhash() -> Hash {
         derive_blockhash(&Hash::default(), 0)
     }
@@ -450,7 +450,10 @@ impl Bank {
                 .unwrap_or_else(PoisonError::into_inner);
             for (transaction, result) in transactions.iter().zip(&output.results) {
                 if result.is_ok() {
-                    status_cache.insert(*transaction.borrow().signature(), self.slot);
+                    status_cache.insert(
+                        *transaction.borrow().signature(),
+                        self.blockhash_queue.registered(),
+                    );
                 }
             }
         }

@@ -343,7 +343,7 @@ pub struct Workload {
 impl Workload {
     /// Generates the workload `config` describes; its transactions name
     /// [`Bank::first_blockhash`](crate::Bank::first_blockhash) unless they use a durable
-    /// nonce, so they are valid in the first 150 slots of a chain started from
+    /// nonce, so they are valid in the first 150 banks of a chain started from
     /// [`genesis`](Self::genesis).
     pub fn generate(config: &WorkloadConfig) -> Self {
         Generator::new(config, crate::Bank::first_blockhash()).run()

@@ -141,6 +141,47 @@ fn only_recent_blockhashes_pass() {
     );
 }
 
+/// Slots may be skipped, so age counts banks: a child 1,000 slots after its parent still
+/// accepts the parent's blockhash, so it must still remember the parent's signatures
+/// (with the slot as the clock, it forgot them and ran the transfer twice).
+#[test]
+fn a_transaction_runs_once_across_skipped_slots() {
+    let c = chain(2);
+    let tx = transfer(&c.genesis, &c.keys[0], &c.keys[1], 1_000_000);
+    assert_eq!(
+        run(&c.genesis, &c.programs, std::slice::from_ref(&tx)),
+        vec![Ok(true)]
+    );
+    c.genesis.freeze();
+    let mut bank = Bank::new_from_parent(&c.genesis, 1_000).unwrap();
+    assert_eq!(
+        run(&bank, &c.programs, std::slice::from_ref(&tx)),
+        vec![Err(TransactionError::AlreadyProcessed)],
+        "the blockhash is still accepted, so the signature is still known"
+    );
+    // 150 registrations after the blockhash's, however many slots, it is refused instead.
+    for slot in 1_001..1_149 {
+        bank.freeze();
+        bank = Bank::new_from_parent(&bank, slot).unwrap();
+        assert_eq!(
+            run(&bank, &c.programs, std::slice::from_ref(&tx)),
+            vec![Err(TransactionError::AlreadyProcessed)],
+            "slot {slot}"
+        );
+    }
+    bank.freeze();
+    bank = Bank::new_from_parent(&bank, 5_000).unwrap();
+    assert_eq!(
+        run(&bank, &c.programs, &[tx]),
+        vec![Err(TransactionError::BlockhashNotFound)]
+    );
+    assert_eq!(
+        bank.accounts().load(&c.keys[1]).unwrap().lamports(),
+        RICH + 1_000_000,
+        "moved once"
+    );
+}
+
 #[test]
 fn children_need_a_frozen_parent_and_a_later_slot() {
     let c = chain(1);
