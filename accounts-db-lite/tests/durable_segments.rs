@@ -424,6 +424,83 @@ fn truncating_damage_before_the_first_commit_is_refused_not_a_new_genesis() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A lost `FORMAT` file takes the checksum key with it: opening must refuse the store,
+/// touch none of its files, and open it again once the file is back (before, a fresh key
+/// read every record as a torn tail and the log was discarded: a silent new genesis).
+#[test]
+fn a_log_without_its_format_file_is_refused_and_left_as_it_was() {
+    for (name, options) in [("one", OpenOptions::default()), ("many", no_background())] {
+        let dir = directory(&format!("format-lost-{name}"));
+        let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+        commit_slots(&store, 1, 30);
+        drop(store);
+        let format = std::fs::read(dir.join(FORMAT_FILE)).unwrap();
+        std::fs::remove_file(dir.join(FORMAT_FILE)).unwrap();
+        let before = segment_contents(&dir);
+        assert!(matches!(
+            AccountsDb::open(&dir, genesis, options),
+            Err(OpenError::Durable(DurableError::MissingFormat(_)))
+        ));
+        assert_eq!(segment_contents(&dir), before, "{name}: nothing touched");
+        assert!(
+            !dir.join(FORMAT_FILE).exists(),
+            "{name}: no new key written"
+        );
+        std::fs::write(dir.join(FORMAT_FILE), format).unwrap();
+        let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+        assert_same(&store, 30);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// A `FORMAT` file with another key (another store's, or one that lost its key line) makes
+/// no record verify: that is refused as corruption, with or without the truncation
+/// option, in a one-segment log as in a many-segment one, and the log is left alone.
+#[test]
+fn a_format_file_with_the_wrong_key_is_refused_not_a_new_genesis() {
+    let other = directory("format-other");
+    drop(open(&other));
+    let other_format = std::fs::read(other.join(FORMAT_FILE)).unwrap();
+    let keyless = b"accounts-db-lite durable store\nversion 2\n".to_vec();
+    for (name, options) in [("one", OpenOptions::default()), ("many", no_background())] {
+        for (kind, wrong) in [("other", &other_format), ("keyless", &keyless)] {
+            let dir = directory(&format!("format-wrong-{name}-{kind}"));
+            let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+            commit_slots(&store, 1, 30);
+            drop(store);
+            let format = std::fs::read(dir.join(FORMAT_FILE)).unwrap();
+            std::fs::write(dir.join(FORMAT_FILE), wrong).unwrap();
+            let before = segment_contents(&dir);
+            for truncate_to_last_good_commit in [false, true] {
+                let result = AccountsDb::open(
+                    &dir,
+                    genesis,
+                    OpenOptions {
+                        truncate_to_last_good_commit,
+                        ..options
+                    },
+                );
+                assert!(
+                    matches!(
+                        result,
+                        Err(OpenError::Durable(DurableError::Corrupted { .. }))
+                    ),
+                    "{name}, {kind}, truncate {truncate_to_last_good_commit}: {:?}",
+                    result.map(|(_, recovered)| recovered)
+                );
+                assert_eq!(segment_contents(&dir), before, "{name}, {kind}: untouched");
+            }
+            std::fs::write(dir.join(FORMAT_FILE), format).unwrap();
+            let (store, _) = AccountsDb::open(&dir, genesis, options).unwrap();
+            assert_same(&store, 30);
+            drop(store);
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(&other).unwrap();
+}
+
 #[test]
 fn a_small_segment_is_not_rewritten_for_each_record_a_commit_supersedes() {
     let dir = directory("amplification");

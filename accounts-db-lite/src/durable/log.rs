@@ -196,6 +196,18 @@ impl DurableLog {
             // The format says a store lives here; its log cannot be silently recreated.
             return Err(DurableError::MissingSegment(segments::path(dir, 0)));
         }
+        if format.is_none() {
+            // A new store writes its `FORMAT` file before its first record, so a log with
+            // records and no `FORMAT` lost the file, and with it the checksum key: a fresh
+            // key would read every record as damage, a torn tail, and discard the log.
+            for &number in &numbers {
+                let path = segments::path(dir, number);
+                let length = std::fs::metadata(&path).map_err(io("stat", &path))?.len();
+                if length > 0 {
+                    return Err(DurableError::MissingFormat(dir.to_path_buf()));
+                }
+            }
+        }
         let mut removed = 0;
         for path in unfinished {
             std::fs::remove_file(&path).map_err(io("remove", &path))?;
@@ -650,15 +662,31 @@ fn scan(
                     std::fs::read(segments::path(dir, later))
                         .is_ok_and(|later| commit_follows(&later, 0, key))
                 });
-            if !later_commit {
+            // Two more shapes a crash cannot leave. A sealed segment ended with a commit
+            // made durable before the next segment was created, so its damage is not a
+            // write cut short. And no commit verified yet, with a whole commit-shaped
+            // record after the damage and more bytes after that: the records before a
+            // commit are made durable before it is written, and a commit cut short is
+            // the last thing in the file, so nothing verifying means the key is wrong
+            // (a `FORMAT` file from another store) or the log is damaged.
+            let sealed = position + 1 < live.len();
+            let damage = if later_commit || sealed {
+                damage
+            } else if result.last_commit.is_none() && unverified_commit_before_more(&bytes, offset)
+            {
+                "no commit verifies under the store's checksum key (is its FORMAT file its own?)"
+            } else {
                 // Damage (or a record cut short) with no commit after it: a write the
-                // crash cut short. A crash leaves a prefix of what was written, so a
-                // complete commit after the damage means the damage is corruption.
+                // crash cut short.
                 result.torn_tail = Some(TornTail {
                     offset: result.end,
                     bytes: bytes.len() as u64 - result.end,
                 });
-            } else if options.truncate_to_last_good_commit {
+                result.records.insert(number, committed_records);
+                result.bytes.insert(number, result.end);
+                return Ok(result);
+            };
+            if options.truncate_to_last_good_commit {
                 log::warn!(
                     "{}: corruption at offset {offset} ({damage}); recovering to the last good commit",
                     path.display()
@@ -676,20 +704,18 @@ fn scan(
             return Ok(result);
         }
         if !pending.is_empty() {
-            // Records with no commit after them at the end of a segment: a torn tail if
-            // nothing is committed later (the scan of the next segment says otherwise).
-            let later_commit = live[position + 1..].iter().any(|&later| {
-                std::fs::read(segments::path(dir, later))
-                    .is_ok_and(|later| commit_follows(&later, 0, key))
-            });
-            if later_commit && !options.truncate_to_last_good_commit {
+            // Records with no commit after them at the end of a segment: a torn tail in the
+            // newest segment, corruption in a sealed one (which ended with a commit made
+            // durable before the next segment was created).
+            let sealed = position + 1 < live.len();
+            if sealed && !options.truncate_to_last_good_commit {
                 return Err(DurableError::Corrupted {
                     path,
                     offset: result.end,
-                    reason: "uncommitted records before a later segment's commit",
+                    reason: "uncommitted records at the end of a sealed segment",
                 });
             }
-            if later_commit {
+            if sealed {
                 result.truncated_corruption = Some(result.end);
             } else {
                 result.torn_tail = Some(TornTail {
@@ -705,6 +731,20 @@ fn scan(
         result.bytes.insert(number, result.end);
     }
     Ok(result)
+}
+
+/// Whether a whole commit-shaped record (its frame's magic, kind and length, and room for
+/// its payload and checksum, which need not verify) starts at or after `from` and is
+/// followed by more bytes.
+fn unverified_commit_before_more(bytes: &[u8], from: usize) -> bool {
+    let magic = record::MAGIC.to_le_bytes();
+    let length = (record::COMMIT_PAYLOAD as u32).to_le_bytes();
+    let whole = record::FRAME_HEADER + record::COMMIT_PAYLOAD + record::CHECKSUM_LEN;
+    (from..bytes.len().saturating_sub(whole)).any(|at| {
+        bytes[at..at + 4] == magic
+            && bytes[at + 4] == record::KIND_COMMIT
+            && bytes[at + 5..at + 9] == length
+    })
 }
 
 /// Whether a complete, valid commit record starts anywhere at or after `from`.

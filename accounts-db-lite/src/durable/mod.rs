@@ -114,6 +114,11 @@ pub enum DurableError {
     /// would silently start the chain over.
     #[error("{0} is missing: the store's log was lost")]
     MissingSegment(PathBuf),
+    /// The directory holds a log but no `FORMAT` file: the file, and with it the key of
+    /// the log's checksums, was lost. Opening would find no record readable and start the
+    /// chain over, so the store is refused instead; restore the `FORMAT` file.
+    #[error("{0} holds a log but no FORMAT file (which holds the key of its checksums)")]
+    MissingFormat(PathBuf),
     /// Another process (or another open in this one) has the store open.
     #[error("{0} is open elsewhere (its LOCK file is held)")]
     Locked(PathBuf),
