@@ -305,6 +305,14 @@ pub enum InstructionError {
     /// A program-specific error code.
     #[error("custom program error: {0:#x}")]
     Custom(u32),
+    /// The transaction's instructions grew its accounts' data, net, by more than
+    /// [`MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION`](crate::MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION).
+    #[error("accounts data allocations exceeded the maximum allowed per transaction")]
+    MaxAccountsDataAllocationsExceeded,
+    /// The transaction has more instructions than
+    /// [`MAX_INSTRUCTION_TRACE_LENGTH`](crate::MAX_INSTRUCTION_TRACE_LENGTH).
+    #[error("max instruction trace length exceeded")]
+    MaxInstructionTraceLengthExceeded,
 }
 
 #[cfg(test)]

@@ -108,7 +108,8 @@ pub use hash::Hash;
 pub use ids::{compute_budget, system_program};
 pub use instruction::{AccountMeta, CompiledInstruction, Instruction};
 pub use limits::{
-    DEFAULT_LAMPORTS_PER_SIGNATURE, MAX_INSTRUCTION_TRACE_LENGTH, MAX_PERMITTED_DATA_LENGTH,
+    DEFAULT_LAMPORTS_PER_SIGNATURE, MAX_INSTRUCTION_TRACE_LENGTH,
+    MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION, MAX_PERMITTED_DATA_LENGTH,
     MAX_PROCESSING_AGE, MAX_TX_ACCOUNT_LOCKS,
 };
 pub use message::{Message, MessageHeader};

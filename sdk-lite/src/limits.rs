@@ -20,6 +20,18 @@ pub const MAX_PROCESSING_AGE: usize = 150;
 /// [`InstructionError::InvalidRealloc`](crate::InstructionError::InvalidRealloc).
 pub const MAX_PERMITTED_DATA_LENGTH: u64 = 10 * 1024 * 1024;
 
+/// Most a transaction may grow its accounts' data by, net, over all its instructions:
+/// 20 MiB. Checked after each instruction, so a hostile transaction cannot make a node
+/// allocate more than this plus one instruction's growth (the system program's
+/// `Allocate` is at most [`MAX_PERMITTED_DATA_LENGTH`]) before it fails.
+/// A growth past it is
+/// [`InstructionError::MaxAccountsDataAllocationsExceeded`](crate::InstructionError::MaxAccountsDataAllocationsExceeded).
+///
+/// Agave's `MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION`
+/// (`solana-system-interface`).
+pub const MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION: u64 =
+    2 * MAX_PERMITTED_DATA_LENGTH;
+
 /// Fee charged per signature, in lamports.
 ///
 /// The default `lamports_per_signature` of Agave's `FeeStructure`
@@ -29,5 +41,9 @@ pub const DEFAULT_LAMPORTS_PER_SIGNATURE: u64 = 5000;
 /// Most instructions (top-level and nested invocations together) one transaction may
 /// record in its trace.
 ///
-/// Agave's `MAX_INSTRUCTION_TRACE_LENGTH` (`solana-transaction-context`).
+/// Agave's `MAX_INSTRUCTION_TRACE_LENGTH` (`solana-transaction-context`). There are no
+/// nested invocations here, so it bounds a transaction's instructions: the one past it
+/// fails with
+/// [`InstructionError::MaxInstructionTraceLengthExceeded`](crate::InstructionError::MaxInstructionTraceLengthExceeded)
+/// (and the fee is charged, as for any failed execution).
 pub const MAX_INSTRUCTION_TRACE_LENGTH: usize = 64;

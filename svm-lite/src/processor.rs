@@ -4,8 +4,9 @@
 use std::borrow::Borrow;
 
 use sdk_lite::{
-    AccountSharedData, Pubkey, ReadableAccount, SanitizedTransaction, TransactionError,
-    WritableAccount, system_program,
+    AccountSharedData, InstructionError, MAX_INSTRUCTION_TRACE_LENGTH,
+    MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION, Pubkey, ReadableAccount,
+    SanitizedTransaction, TransactionError, WritableAccount, system_program,
 };
 
 use crate::account_loader::AccountLoader;
@@ -606,9 +607,19 @@ fn execute(
     let mut meter = ComputeMeter::new(limit);
     let mut logs = record_logs.then(Vec::new);
     let mut status = Ok(());
+    // What the transaction's data may grow to, net, whatever its instructions resize.
+    let data_limit = total_data_len(&accounts)
+        .saturating_add(MAX_PERMITTED_ACCOUNTS_DATA_ALLOCATIONS_PER_TRANSACTION);
     let instructions = transaction.message().instructions.iter();
     for (index, (instruction, &program_index)) in instructions.zip(program_indices).enumerate() {
         let instruction_index = u8::try_from(index).unwrap_or(u8::MAX);
+        if index >= MAX_INSTRUCTION_TRACE_LENGTH {
+            status = Err(TransactionError::InstructionError(
+                instruction_index,
+                InstructionError::MaxInstructionTraceLengthExceeded,
+            ));
+            break;
+        }
         let program_id = keys[program_index];
         let Some(program) = programs.get(&program_id) else {
             status = Err(TransactionError::InvalidProgramForExecution);
@@ -641,7 +652,16 @@ fn execute(
             &mut meter,
             environment,
             logs.as_mut(),
-        );
+        )
+        .and_then(|()| {
+            // Checked per instruction, as Agave checks per resize, so a transaction's
+            // allocations stop one instruction past the limit, not at its end.
+            if total_data_len(&accounts) > data_limit {
+                Err(InstructionError::MaxAccountsDataAllocationsExceeded)
+            } else {
+                Ok(())
+            }
+        });
         if let Some(logs) = logs.as_mut() {
             logs.push(match &result {
                 Ok(()) => format!("Program {program_id} success"),
@@ -666,4 +686,12 @@ fn execute(
     }
     let units_consumed = limit - meter.remaining();
     (status, units_consumed, accounts, logs)
+}
+
+/// The bytes of data the transaction's accounts hold, together.
+fn total_data_len(accounts: &[AccountSharedData]) -> u64 {
+    accounts
+        .iter()
+        .map(|account| account.data().len() as u64)
+        .sum()
 }

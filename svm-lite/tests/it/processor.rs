@@ -284,6 +284,84 @@ fn a_new_account_below_the_rent_minimum_fails_the_transaction() {
     );
 }
 
+/// Two 10 MiB allocations are the most one transaction may make (20 MiB, net); the third
+/// instruction fails as soon as it returns, and nothing but the fee is committed.
+#[test]
+fn a_transaction_may_not_allocate_more_than_twenty_mebibytes() {
+    let payer = Pubkey::new_unique();
+    let fresh: Vec<Pubkey> = (0..3).map(|_| Pubkey::new_unique()).collect();
+    let ten_mebibytes = sdk_lite::MAX_PERMITTED_DATA_LENGTH;
+    let allocate = |count: usize| {
+        let instructions: Vec<Instruction> = fresh[..count]
+            .iter()
+            .map(|key| system::allocate(key, ten_mebibytes))
+            .collect();
+        tx(&payer, &instructions)
+    };
+    let store = Store::from([(payer, system_account(RICH))]);
+    let results = process(&store, &[allocate(2), allocate(3)]);
+    let statuses: Vec<_> = results
+        .iter()
+        .map(|result| match result {
+            Ok(ProcessedTransaction::Executed { status, .. }) => status.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(statuses[0], Ok(()), "20 MiB is allowed");
+    assert_eq!(
+        statuses[1],
+        Err(TransactionError::InstructionError(
+            2,
+            sdk_lite::InstructionError::MaxAccountsDataAllocationsExceeded
+        ))
+    );
+    let Ok(ProcessedTransaction::Executed { accounts, .. }) = &results[1] else {
+        unreachable!("matched above");
+    };
+    assert_eq!(
+        accounts.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+        vec![payer],
+        "only the fee payer is committed"
+    );
+}
+
+/// At most 64 instructions run (Agave's instruction trace limit); the 65th fails the
+/// transaction, which is charged its fee like any failed one.
+#[test]
+fn the_sixty_fifth_instruction_fails_the_transaction() {
+    let (payer, bob) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let mut store = Store::from([(payer, system_account(RICH)), (bob, system_account(RICH))]);
+    let transfers = |count: u64| {
+        let instructions: Vec<Instruction> = (0..count)
+            .map(|_| system::transfer(&payer, &bob, 1))
+            .collect();
+        tx(&payer, &instructions)
+    };
+    let results = process(&store, &[transfers(64), transfers(65)]);
+    let statuses: Vec<_> = results
+        .iter()
+        .map(|result| match result {
+            Ok(ProcessedTransaction::Executed { status, .. }) => status.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(statuses[0], Ok(()));
+    assert_eq!(
+        statuses[1],
+        Err(TransactionError::InstructionError(
+            64,
+            sdk_lite::InstructionError::MaxInstructionTraceLengthExceeded
+        ))
+    );
+    commit(&mut store, &results);
+    assert_eq!(
+        lamports(&store, &bob),
+        RICH + 64,
+        "only the first transaction moved lamports"
+    );
+    assert_eq!(lamports(&store, &payer), RICH - 64 - 2 * FEE);
+}
+
 proptest! {
     /// Random batches of random transactions (transfers of any size between funded and
     /// unfunded accounts, bench-program writes and work on a shared state account,
