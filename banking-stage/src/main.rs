@@ -79,8 +79,8 @@ struct RunArgs {
     /// read-mostly[:N], read-write[:N].
     #[arg(long, default_value = "zipf:1000:1.1")]
     pattern: ConflictPattern,
-    /// Transactions to generate.
-    #[arg(long, default_value_t = 20_000)]
+    /// Transactions to generate (1..=10,000,000).
+    #[arg(long, default_value_t = 20_000, value_parser = parse_transactions)]
     transactions: usize,
     /// Weights of transfer,bench,nonce,failing,bad transactions.
     #[arg(long, default_value = "50,30,5,10,5", value_parser = parse_mix)]
@@ -134,6 +134,19 @@ fn parse_workers(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "{text:?}: expected a number of workers from 1 to {}",
             banking_stage::MAX_WORKERS
+        )),
+    }
+}
+
+/// The most transactions one run generates: they are all built before the run starts
+/// (about a kilobyte each), so a mistyped count should be refused, not allocated.
+const MAX_TRANSACTIONS: usize = 10_000_000;
+
+fn parse_transactions(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(count) if (1..=MAX_TRANSACTIONS).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "{text:?}: expected a number of transactions from 1 to {MAX_TRANSACTIONS}"
         )),
     }
 }
@@ -243,11 +256,12 @@ fn run(args: &RunArgs, out: Option<&PathBuf>) -> Result<ExitCode, Box<dyn std::e
         ..config
     };
     // What the accounts hold at the start (a resumed chain's earlier fees are gone).
-    let start_lamports: u64 = genesis
+    // Summed wide: a store's balances together may exceed a u64.
+    let start_lamports: u128 = genesis
         .accounts()
         .accounts_sorted()
         .iter()
-        .map(|(_, account)| account.lamports())
+        .map(|(_, account)| u128::from(account.lamports()))
         .sum();
     out!(
         "pipeline: {} workers, {:?} scheduler, {} ms slots, block limit {} units",
@@ -421,7 +435,7 @@ fn print_slot(slot: &SlotMetrics) {
     );
 }
 
-fn print_totals(output: &PipelineOutput, elapsed: Duration, start_lamports: u64) {
+fn print_totals(output: &PipelineOutput, elapsed: Duration, start_lamports: u128) {
     let committed = output.committed();
     let succeeded: u64 = output.slots.iter().map(|slot| slot.succeeded).sum();
     let units: u64 = output.slots.iter().map(|slot| slot.compute_units).sum();
@@ -442,14 +456,14 @@ fn print_totals(output: &PipelineOutput, elapsed: Duration, start_lamports: u64)
         committed as f64 / seconds,
         units as f64 / seconds / 1e6
     );
-    let accounts: u64 = output
+    let accounts: u128 = output
         .last_bank
         .accounts()
         .accounts_sorted()
         .iter()
-        .map(|(_, account)| account.lamports())
+        .map(|(_, account)| u128::from(account.lamports()))
         .sum();
-    let fees: u64 = output.slots.iter().map(|slot| slot.fees).sum();
+    let fees: u128 = output.slots.iter().map(|slot| u128::from(slot.fees)).sum();
     out!(
         "lamports: {} in accounts + {fees} in fees = {} (at the start {start_lamports}): {}",
         accounts,
