@@ -58,9 +58,10 @@
 //!
 //! # Replay
 //! [`BlockReplayer`] replays a block on `N` workers: the calling thread checks what needs
-//! no execution (parent hash, no signature twice, nothing already processed), hands the
-//! block to a scheduler thread and starts running it in order while that thread checks
-//! it. The scheduler thread learns which accounts the block contests (written by one of
+//! no execution (parent hash, no signature twice, nothing already processed, blockhashes
+//! recent or durable nonces), hands the block to a scheduler thread (where every thread has
+//! a core, before those checks, so that both run at once) and starts running it in order
+//! while that thread checks it. The scheduler thread learns which accounts the block contests (written by one of
 //! its transactions and touched by another; the others order nothing) and measures the
 //! block's longest conflict chain along them: a block with less than
 //! [`MIN_PARALLELISM`] transactions per link stays with the calling thread, which runs it

@@ -79,7 +79,7 @@
 //! On the scheduler thread, per address of a task: a pointer chase to the queue and a few
 //! word-sized loads and stores, for scheduling and again for descheduling; no hashing (the
 //! address → queue lookup happened in [`create_task`](SchedulingStateMachine::create_task),
-//! on another thread), no system call, no lock; in FIFO mode no atomic operation unless
+//! which any thread may call), no system call, no lock; in FIFO mode no atomic operation unless
 //! the task must wait (one `Arc` clone). Priority mode keeps the holders themselves, so it
 //! clones the task's `Arc` per address and the first reader of an address allocates its
 //! reader map. The FIFO waiting line is a `VecDeque`; the priority one

@@ -1,6 +1,6 @@
-//! Failpoints: named places where a test can make a write, an fsync or a rename fail, to
-//! check that a failure at any point loses nothing committed. Compiled in only with the
-//! `failpoints` feature; without it every check is a constant `Ok`.
+//! Failpoints: named places where a test can make a write, an fsync, a rename or a removal
+//! fail, to check that a failure at any point loses nothing committed. Compiled in only
+//! with the `failpoints` feature; without it every check is a constant `Ok`.
 
 /// The names of every failpoint: creating a store, then a commit (rolling to a new
 /// segment first when the active one is full), then a compaction.
