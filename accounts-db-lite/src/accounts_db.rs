@@ -26,6 +26,12 @@ pub type Slot = u64;
 ///   returns a whole account (clones share the data, see `AccountSharedData`).
 /// * [`store`](Self::store) commits a batch; commits are serialized (one at a time) and
 ///   each updates the state hash by the accounts it changed.
+/// * The newest slot stored stays *open* until [`commit_slot`](Self::commit_slot) makes
+///   it final (or a later slot is stored): [`discard_slot`](Self::discard_slot) undoes
+///   every store of an open slot, so a block rejected halfway through its replay leaves
+///   the store as its parent left it. (The store keeps, for that, each account the open
+///   slot changed as it was before: one map entry per account written, under the commit
+///   lock.)
 ///
 /// # What a load sees
 /// Each account is replaced as a whole: a load returns the account as one commit left it,
@@ -78,6 +84,34 @@ impl Durable {
 struct CommitState {
     slot: Slot,
     lt_hash: LtHash,
+    /// The last slot made final by [`AccountsDb::commit_slot`] (or recovered, or genesis).
+    final_slot: Slot,
+    /// How to undo the open slot's stores, if it stored anything.
+    open: Option<OpenSlot>,
+}
+
+impl CommitState {
+    /// Makes `slot` and every slot before it final; returns what the open slot kept, if
+    /// that slot is now final (to be dropped outside the lock).
+    fn finalize(&mut self, slot: Slot) -> Option<OpenSlot> {
+        self.final_slot = self.final_slot.max(slot);
+        if self.open.as_ref().is_some_and(|open| open.slot <= slot) {
+            self.open.take()
+        } else {
+            None
+        }
+    }
+}
+
+/// What the open slot's stores replaced: enough to put the store back as it was.
+#[derive(Debug)]
+struct OpenSlot {
+    slot: Slot,
+    /// The store's slot and hash before the slot's first store.
+    slot_before: Slot,
+    lt_hash_before: LtHash,
+    /// Each account the slot changed, as it was before its first change (`None`: absent).
+    previous: ahash::AHashMap<Pubkey, Option<AccountSharedData>>,
 }
 
 impl AccountsDb {
@@ -107,7 +141,12 @@ impl AccountsDb {
         debug!("genesis: {} accounts", map.len());
         Ok(Self {
             accounts: map,
-            committed: Mutex::new(CommitState { slot: 0, lt_hash }),
+            committed: Mutex::new(CommitState {
+                slot: 0,
+                lt_hash,
+                final_slot: 0,
+                open: None,
+            }),
             durable: None,
         })
     }
@@ -136,7 +175,11 @@ impl AccountsDb {
             return Ok((store, recovered));
         };
         let mut store = Self::new_with_genesis(recovered.accounts.iter().cloned())?;
-        store.commit_state().slot = slot;
+        {
+            let mut committed = store.commit_state();
+            committed.slot = slot;
+            committed.final_slot = slot;
+        }
         let actual = store.state_hash();
         if actual != expected {
             return Err(DurableError::StateHashMismatch {
@@ -150,19 +193,23 @@ impl AccountsDb {
         Ok((store, recovered))
     }
 
-    /// Makes everything stored up to now durable as slot `slot` (the durable backend);
-    /// does nothing for an in-memory store.
+    /// Makes everything stored up to now final as slot `slot`: no longer
+    /// [discardable](Self::discard_slot), and, with the durable backend, durable.
     ///
     /// # Errors
     /// [`DurableError::SlotOutOfOrder`] for a slot before the last one stored or not after
     /// the last one committed; the backend's I/O error, after which the slot is not durable
-    /// (a reopen recovers the previous one) and the next successful commit includes its
-    /// accounts.
+    /// (a reopen recovers the previous one), the next successful commit includes its
+    /// accounts, and it can still be discarded.
     pub fn commit_slot(&self, slot: Slot) -> Result<(), DurableError> {
+        let mut committed = self.commit_state();
         let Some(durable) = &self.durable else {
+            // Nothing to write: the slot (and any before it) is final.
+            let finished = committed.finalize(slot);
+            drop(committed);
+            drop(finished);
             return Ok(());
         };
-        let committed = self.commit_state();
         if slot < committed.slot {
             // Later slots' accounts are stored: they cannot be made durable as `slot`.
             return Err(DurableError::SlotOutOfOrder {
@@ -173,6 +220,10 @@ impl AccountsDb {
         let state_hash = committed.lt_hash.checksum();
         let mut log = durable.lock();
         log.commit(slot, &state_hash)?;
+        let finished = committed.finalize(slot);
+        drop(committed);
+        // What the slot replaced is released outside the commit lock.
+        drop(finished);
         if log.wants_compaction()
             && let Some(compactor) = &durable.compactor
         {
@@ -274,6 +325,9 @@ impl AccountsDb {
                     .collect()
             };
 
+        // A slot that becomes final here (a later one is stored) releases what it kept
+        // after the lock is released: declared before the guard, dropped after it.
+        let mut _released = None;
         let mut committed = self
             .committed
             .lock()
@@ -284,6 +338,21 @@ impl AccountsDb {
                 last_committed: committed.slot,
             });
         }
+        if slot > committed.final_slot
+            && committed.open.as_ref().is_none_or(|open| open.slot != slot)
+        {
+            // The first store of a slot: every slot before it is final from now on.
+            committed.final_slot = committed.final_slot.max(committed.slot);
+            _released = committed.open.take();
+            committed.open = Some(OpenSlot {
+                slot,
+                slot_before: committed.slot,
+                lt_hash_before: committed.lt_hash.clone(),
+                previous: ahash::AHashMap::with_capacity(replaced.len()),
+            });
+        }
+        // (A store into a final slot, as into genesis, is not undoable: nothing is kept.)
+        let mut open = committed.open.as_mut().filter(|open| open.slot == slot);
         for (pubkey, assumed) in &replaced {
             let current = self.load(pubkey);
             if !same_account(current.as_ref(), assumed.as_ref()) {
@@ -294,6 +363,9 @@ impl AccountsDb {
                 if let Some(current) = &current {
                     delta.mix_out(&LtHash::of_account(pubkey, current));
                 }
+            }
+            if let Some(open) = open.as_mut() {
+                open.previous.entry(*pubkey).or_insert(current);
             }
         }
         for (pubkey, account) in finals.iter() {
@@ -309,6 +381,50 @@ impl AccountsDb {
         committed.lt_hash.mix_in(&delta);
         committed.slot = slot;
         debug!("slot {slot}: stored {} accounts", accounts.len());
+        Ok(())
+    }
+
+    /// Undoes every [`store`](Self::store) of `slot`, the open slot: each account it
+    /// changed goes back to what it was, and the state hash and [`slot`](Self::slot) to
+    /// what they were before its first store; with the durable backend, its records are
+    /// dropped unwritten. A slot that stored nothing is discarded as it is. Call it when no
+    /// store of `slot` is in flight (a rejected block's replay has ended).
+    ///
+    /// # Errors
+    /// [`StoreError::SlotFinal`] if `slot` was made final by
+    /// [`commit_slot`](Self::commit_slot) (or recovered), or a later slot was stored
+    /// (which made it final); nothing changes then.
+    pub fn discard_slot(&self, slot: Slot) -> Result<(), StoreError> {
+        let mut committed = self.commit_state();
+        let newest = committed.open.as_ref().map(|open| open.slot);
+        if slot <= committed.final_slot || newest.is_some_and(|newest| newest > slot) {
+            return Err(StoreError::SlotFinal {
+                slot,
+                last_final: committed.final_slot.max(newest.unwrap_or(0)),
+            });
+        }
+        let Some(open) = committed.open.take_if(|open| open.slot == slot) else {
+            return Ok(());
+        };
+        for (pubkey, previous) in &open.previous {
+            match previous {
+                Some(account) => {
+                    self.accounts.insert(*pubkey, account.clone());
+                }
+                None => {
+                    self.accounts.remove(pubkey);
+                }
+            }
+        }
+        committed.lt_hash = open.lt_hash_before;
+        committed.slot = open.slot_before;
+        if let Some(durable) = &self.durable {
+            durable.lock().discard(slot);
+        }
+        debug!(
+            "slot {slot}: discarded {} accounts' changes",
+            open.previous.len()
+        );
         Ok(())
     }
 

@@ -17,6 +17,14 @@ pub enum StoreError {
         /// The last slot committed.
         last_committed: Slot,
     },
+    /// Only the open slot (the newest stored, not yet committed) can be discarded.
+    #[error("slot {slot} cannot be discarded: slot {last_final} is final")]
+    SlotFinal {
+        /// The slot asked to be discarded.
+        slot: Slot,
+        /// The newest slot that is final (committed, or followed by a later slot).
+        last_final: Slot,
+    },
     /// The genesis list names an account twice.
     #[error("genesis lists account {0} twice")]
     DuplicateGenesisAccount(Pubkey),

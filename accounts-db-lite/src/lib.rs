@@ -5,7 +5,11 @@
 //! * [`AccountsDb`]: the store. Any number of threads [`load`](AccountsDb::load) at once
 //!   (a sharded concurrent map, `dashmap`); [`store`](AccountsDb::store) commits a batch
 //!   for a slot, one commit at a time, slots in ascending order on one chain. An account
-//!   stored with 0 lamports is deleted. Genesis is a list of accounts.
+//!   stored with 0 lamports is deleted. Genesis is a list of accounts. The newest slot
+//!   stays open until [`commit_slot`](AccountsDb::commit_slot) makes it final (or a later
+//!   slot is stored): [`discard_slot`](AccountsDb::discard_slot) undoes it, accounts,
+//!   state hash and unwritten log records, for a block rejected halfway through its
+//!   replay. (There are no forks: one open slot at a time.)
 //! * [`LtHash`]: the *lattice hash* of the state. Every account maps to a 1024-lane vector
 //!   of `u16`s (blake3's extendable output over the account's fields); the state's hash is
 //!   the lane-wise wrapping sum over all accounts. Storing an account subtracts its old

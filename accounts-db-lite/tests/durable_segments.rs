@@ -501,6 +501,30 @@ fn a_format_file_with_the_wrong_key_is_refused_not_a_new_genesis() {
     std::fs::remove_dir_all(&other).unwrap();
 }
 
+/// A discarded slot's records are never written: the slot stored again with its real
+/// contents and committed, the store reopens to exactly that (and the discarded
+/// accounts, which no other slot writes, are nowhere).
+#[test]
+fn a_discarded_slot_leaves_nothing_in_the_log() {
+    let dir = directory("discarded");
+    let store = open(&dir);
+    commit_slots(&store, 1, 3);
+    let stray = sdk_lite::AccountSharedData::new_data(9, vec![7; 32], &sdk_lite::Pubkey::default());
+    store.store(4, &[(key(77), stray.clone())]).unwrap();
+    store.store(4, &writes(4)).unwrap();
+    store.store(4, &[(key(78), stray)]).unwrap();
+    store.discard_slot(4).unwrap();
+    assert_same(&store, 3);
+    commit_slots(&store, 4, 5);
+    assert_same(&store, 5);
+    drop(store);
+    let store = open(&dir);
+    assert_same(&store, 5);
+    assert!(store.load(&key(77)).is_none() && store.load(&key(78)).is_none());
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_small_segment_is_not_rewritten_for_each_record_a_commit_supersedes() {
     let dir = directory("amplification");

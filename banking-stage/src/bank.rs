@@ -2,7 +2,7 @@
 //! `svm-lite` against the account store, commits them, and freezes into a bank hash.
 
 use std::borrow::Borrow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use accounts_db_lite::{AccountsDb, Slot, StoreError};
@@ -66,6 +66,13 @@ pub enum BankError {
     /// The durable store could not make a slot durable.
     #[error(transparent)]
     Durable(#[from] accounts_db_lite::durable::DurableError),
+    /// The bank's commits were undone ([`Bank::discard`]): it cannot be a parent, be
+    /// persisted or be discarded again.
+    #[error("bank of slot {slot} was discarded")]
+    Discarded {
+        /// The bank's slot.
+        slot: Slot,
+    },
     /// A resumed store and the blocks it is resumed with do not agree.
     #[error("cannot resume at slot {slot}: {reason}")]
     Resume {
@@ -110,6 +117,8 @@ pub struct Bank {
     /// Held shared by commits, exclusively by `freeze`; `true` once frozen.
     frozen: RwLock<bool>,
     hash: OnceLock<Hash>,
+    /// Its commits were undone ([`Bank::discard`]): it may not be a parent or persisted.
+    discarded: AtomicBool,
 }
 
 impl Bank {
@@ -249,6 +258,9 @@ impl Bank {
     /// # Errors
     /// If the parent is not frozen, or `slot` does not come after it.
     pub fn new_from_parent(parent: &Bank, slot: Slot) -> Result<Self, BankError> {
+        if parent.is_discarded() {
+            return Err(BankError::Discarded { slot: parent.slot });
+        }
         let Some(parent_hash) = parent.hash() else {
             return Err(BankError::ParentNotFrozen { slot: parent.slot });
         };
@@ -297,6 +309,7 @@ impl Bank {
             collected_fees: AtomicU64::new(0),
             transaction_count: AtomicU64::new(0),
             frozen: RwLock::new(false),
+            discarded: AtomicBool::new(false),
             hash: OnceLock::new(),
         }
     }
@@ -488,11 +501,43 @@ impl Bank {
     /// [`BankError::Durable`]; [`BankError::ParentNotFrozen`] (naming this bank) if the
     /// bank is not frozen yet.
     pub fn persist(&self) -> Result<(), BankError> {
+        if self.is_discarded() {
+            return Err(BankError::Discarded { slot: self.slot });
+        }
         if self.hash().is_none() {
             return Err(BankError::ParentNotFrozen { slot: self.slot });
         }
         self.accounts.commit_slot(self.slot)?;
         Ok(())
+    }
+
+    /// Undoes everything this bank committed, for a block rejected after some of it ran:
+    /// the store's accounts, state hash and slot go back to what the parent left
+    /// ([`AccountsDb::discard_slot`]) and the status cache forgets the signatures this bank
+    /// committed, so another block can be replayed on the same parent. The bank takes no
+    /// more commits (it waits for those in flight) and cannot be a parent or be persisted.
+    ///
+    /// # Errors
+    /// [`BankError::Store`] (`SlotFinal`) if the bank was persisted or a later slot was
+    /// stored; [`BankError::Discarded`] if it was discarded already. Nothing changes then.
+    pub fn discard(&self) -> Result<(), BankError> {
+        let mut frozen = self.frozen.write().unwrap_or_else(PoisonError::into_inner);
+        if self.is_discarded() {
+            return Err(BankError::Discarded { slot: self.slot });
+        }
+        self.accounts.discard_slot(self.slot)?;
+        *frozen = true;
+        self.discarded.store(true, Ordering::Release);
+        self.status_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .forget(self.blockhash_queue.registered());
+        Ok(())
+    }
+
+    /// Whether [`discard`](Self::discard) undid this bank's commits.
+    pub fn is_discarded(&self) -> bool {
+        self.discarded.load(Ordering::Acquire)
     }
 
     /// The bank hash, once frozen.

@@ -78,9 +78,9 @@ pub enum ReplayError {
 /// The first block that does not build on its parent, lists a signature twice, holds a
 /// transaction that cannot be committed, or freezes to a different hash than it declares.
 /// What can be found before executing (parent, duplicate or already-processed
-/// signatures) rejects the block before anything of it runs; banks share their store (no
-/// forks yet), so a block rejected during execution keeps its earlier transactions
-/// applied: replay from a fresh genesis after an error.
+/// signatures) rejects the block before anything of it runs; a block rejected during
+/// execution or by its hash is undone ([`Bank::discard`]): the store and the status cache
+/// are as its parent left them, so another block can be replayed on that parent.
 pub fn replay_sequentially(
     parent: Arc<Bank>,
     programs: &ProgramRegistry,
@@ -94,32 +94,54 @@ pub fn replay_sequentially(
             .flat_map(|entry| entry.transactions.iter().cloned())
             .collect();
         let bank = prepare_block(&parent, block, &transactions)?;
-        for entry in &block.entries {
-            let output =
-                bank.load_and_execute(programs, &entry.transactions, &ProcessingConfig::default());
-            for (transaction, result) in entry.transactions.iter().zip(&output.results) {
-                if let Err(error) = result {
-                    return Err(ReplayError::UncommittableTransaction {
-                        slot: block.slot,
-                        signature: *transaction.signature(),
-                        error: Box::new(error.clone()),
-                    });
-                }
-            }
-            bank.commit(&entry.transactions, &output)?;
-        }
-        let actual = bank.freeze();
-        if actual != block.bank_hash {
-            return Err(ReplayError::HashMismatch {
-                slot: block.slot,
-                declared: block.bank_hash,
-                actual,
-            });
+        if let Err(error) = run_block(&bank, programs, block) {
+            return Err(reject_block(&bank, error));
         }
         bank.persist()?;
         parent = bank;
     }
     Ok(parent)
+}
+
+/// Runs `block`'s entries in order on `bank` and checks the hash it freezes to.
+fn run_block(bank: &Bank, programs: &ProgramRegistry, block: &Block) -> Result<(), ReplayError> {
+    for entry in &block.entries {
+        let output =
+            bank.load_and_execute(programs, &entry.transactions, &ProcessingConfig::default());
+        for (transaction, result) in entry.transactions.iter().zip(&output.results) {
+            if let Err(error) = result {
+                return Err(ReplayError::UncommittableTransaction {
+                    slot: block.slot,
+                    signature: *transaction.signature(),
+                    error: Box::new(error.clone()),
+                });
+            }
+        }
+        bank.commit(&entry.transactions, &output)?;
+    }
+    let actual = bank.freeze();
+    if actual != block.bank_hash {
+        return Err(ReplayError::HashMismatch {
+            slot: block.slot,
+            declared: block.bank_hash,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Undoes what a rejected block committed ([`Bank::discard`]) and returns why it was
+/// rejected. Both replayers end a block that failed after it started running here.
+pub(crate) fn reject_block(bank: &Bank, error: ReplayError) -> ReplayError {
+    if let Err(discard) = bank.discard() {
+        // Nothing made the bank's slot final (it is persisted only once accepted), so
+        // this is a caller's store shared with another writer: say so, keep the reason.
+        log::error!(
+            "slot {}: rejected ({error}), and its commits could not be undone: {discard}",
+            bank.slot()
+        );
+    }
+    error
 }
 
 /// The checks a block needs before anything of it runs, then its bank: the block builds on

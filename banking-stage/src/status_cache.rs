@@ -56,6 +56,14 @@ impl StatusCache {
         }
     }
 
+    /// Forgets the signatures recorded at `registered` (a discarded bank's: on one chain,
+    /// no other bank commits at its clock reading).
+    pub fn forget(&mut self, registered: u64) {
+        for signature in self.by_age.remove(&registered).into_iter().flatten() {
+            self.committed.remove(&signature);
+        }
+    }
+
     /// How many signatures are remembered.
     pub fn len(&self) -> usize {
         self.committed.len()

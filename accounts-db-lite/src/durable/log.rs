@@ -123,6 +123,9 @@ pub struct DurableLog {
     pending: Vec<u8>,
     /// (key, whether the record deletes it)
     pending_keys: Vec<(Pubkey, bool)>,
+    /// The newest slot with pending records, and where its records start in `pending` and
+    /// `pending_keys` (so that slot can be discarded without the ones before it).
+    pending_slot: Option<(u64, usize, usize)>,
     /// A failed commit could not restore the file's end: no more writes.
     poisoned: bool,
     /// The last slot made durable.
@@ -343,6 +346,7 @@ impl DurableLog {
                 end: scan.end,
                 pending: Vec::new(),
                 pending_keys: Vec::new(),
+                pending_slot: None,
                 poisoned: false,
                 last_committed: last_commit.map(|(slot, _)| slot),
                 sealed_bytes: sealed
@@ -371,9 +375,27 @@ impl DurableLog {
 
     /// Buffers `accounts`, written in `slot`, for the next commit.
     pub fn append(&mut self, slot: u64, accounts: &[(Pubkey, AccountSharedData)]) {
+        if self
+            .pending_slot
+            .is_none_or(|(pending, _, _)| pending != slot)
+        {
+            self.pending_slot = Some((slot, self.pending.len(), self.pending_keys.len()));
+        }
         for (key, account) in accounts {
             record::encode_account(&mut self.pending, &self.checksum_key, key, slot, account);
             self.pending_keys.push((*key, account.lamports() == 0));
+        }
+    }
+
+    /// Drops the buffered records of `slot` if it is the newest slot buffered (a slot
+    /// the store discarded); records of earlier slots a failed commit left stay buffered.
+    pub fn discard(&mut self, slot: u64) {
+        if let Some((pending, bytes, keys)) = self.pending_slot
+            && pending == slot
+        {
+            self.pending.truncate(bytes);
+            self.pending_keys.truncate(keys);
+            self.pending_slot = None;
         }
     }
 
@@ -405,6 +427,7 @@ impl DurableLog {
             Ok(()) => {
                 self.end += (self.pending.len() + commit.len()) as u64;
                 self.pending.clear();
+                self.pending_slot = None;
                 let active = self.active;
                 *self.records.entry(active).or_default() += self.pending_keys.len() as u64;
                 for (key, deleted) in self.pending_keys.drain(..) {

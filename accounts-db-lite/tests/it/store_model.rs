@@ -172,3 +172,49 @@ proptest! {
         prop_assert_eq!(other.lt_hash(), other.recompute_lt_hash());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Discarding the open slot (any number of batches, overwriting, deleting and
+    /// re-creating accounts, listing keys twice) puts the store back as the slots before
+    /// it left it: the same accounts, state hash and slot; the slots before it stay final
+    /// (a second discard is refused), and the store takes the slot again afterwards.
+    #[test]
+    fn discarding_the_open_slot_restores_the_store_the_slots_before_left(
+        genesis_entries in prop::collection::vec(entry(), 0..=4),
+        before in prop::collection::vec(batch(), 0..=3),
+        open in prop::collection::vec(batch(), 1..=3),
+        commit_before in any::<bool>(),
+        again in batch(),
+    ) {
+        let (db, mut model) = genesis(&genesis_entries);
+        for (i, batch) in before.iter().enumerate() {
+            db.store(i as Slot + 1, batch).unwrap();
+            apply(&mut model, batch);
+        }
+        let last_before = before.len() as Slot;
+        if commit_before {
+            db.commit_slot(last_before).unwrap();
+        }
+        let (accounts, hash) = (db.accounts_sorted(), db.state_hash());
+        let open_slot = last_before + 1;
+        for batch in &open {
+            db.store(open_slot, batch).unwrap();
+        }
+        prop_assert_eq!(db.discard_slot(open_slot), Ok(()));
+        prop_assert_eq!(db.accounts_sorted(), accounts);
+        prop_assert_eq!(db.state_hash(), hash);
+        prop_assert_eq!(db.slot(), last_before);
+        assert_matches(&db, &model, open.len());
+        let refused = matches!(db.discard_slot(last_before), Err(StoreError::SlotFinal { .. }));
+        prop_assert!(refused, "the slot before the discarded one is final");
+        // The slot can be replayed with other contents, and those can be committed.
+        db.store(open_slot, &again).unwrap();
+        apply(&mut model, &again);
+        db.commit_slot(open_slot).unwrap();
+        assert_matches(&db, &model, open.len() + 1);
+        let refused = matches!(db.discard_slot(open_slot), Err(StoreError::SlotFinal { .. }));
+        prop_assert!(refused, "a committed slot is final");
+    }
+}

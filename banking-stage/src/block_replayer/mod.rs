@@ -33,7 +33,7 @@ use crate::block::Block;
 use crate::critical_path::{ChainTracker, critical_path};
 use crate::messages::BufferedTransaction;
 use crate::pipeline::MAX_WORKERS;
-use crate::sequential_replay::ReplayError;
+use crate::sequential_replay::{ReplayError, reject_block};
 use crate::spin_wait::SpinWait;
 use handover::{Claim, Handover, InOrderReport};
 use pool::{BlockOutcome, ReplayPool, Reply};
@@ -341,9 +341,12 @@ impl BlockReplayer {
     ///   found by the checks before execution (already processed, blockhash too old): the
     ///   block is rejected and nothing of it has run;
     /// * [`ReplayError::UncommittableTransaction`] found while executing (an invalid
-    ///   durable nonce): the block is rejected; banks share one store (no forks yet), so
-    ///   the block's transactions that ran before stay applied;
+    ///   durable nonce), or [`ReplayError::ExecutionPanicked`];
     /// * [`ReplayError::HashMismatch`]: the replayed bank hash differs from the block's.
+    ///
+    /// A block rejected once it started running is undone ([`Bank::discard`]): the store
+    /// and the status cache are as `parent` left them, so another block can be replayed
+    /// on it.
     pub fn replay(
         &mut self,
         parent: &Arc<Bank>,
@@ -402,7 +405,7 @@ impl BlockReplayer {
             Ok(timings) => timings,
             Err((index, failure)) => {
                 let signature = *transactions[index].signature();
-                return Err(match failure {
+                let error = match failure {
                     Failure::Error(error) => ReplayError::UncommittableTransaction {
                         slot: block.slot,
                         signature,
@@ -412,17 +415,19 @@ impl BlockReplayer {
                         slot: block.slot,
                         signature,
                     },
-                });
+                };
+                return Err(reject_block(&bank, error));
             }
         };
         let actual = bank.freeze();
         let wall = start.elapsed();
         if actual != block.bank_hash {
-            return Err(ReplayError::HashMismatch {
+            let error = ReplayError::HashMismatch {
                 slot: block.slot,
                 declared: block.bank_hash,
                 actual,
-            });
+            };
+            return Err(reject_block(&bank, error));
         }
         bank.persist()?;
         let metrics = ReplayMetrics {

@@ -182,6 +182,65 @@ fn a_transaction_runs_once_across_skipped_slots() {
     );
 }
 
+/// `discard` undoes a bank: its transfer, its fee and its signature are gone, so a new
+/// bank for the same slot runs the same transaction again; the discarded bank can be
+/// neither a parent, nor persisted, nor discarded twice; a persisted bank is final.
+#[test]
+fn a_discarded_bank_leaves_the_parent_as_it_was() {
+    let c = chain(2);
+    c.genesis.freeze();
+    let state = c.genesis.accounts().state_hash();
+    let bank = Bank::new_from_parent(&c.genesis, 1).unwrap();
+    let tx = transfer(&bank, &c.keys[0], &c.keys[1], 1_000_000);
+    assert_eq!(
+        run(&bank, &c.programs, std::slice::from_ref(&tx)),
+        vec![Ok(true)]
+    );
+    bank.discard().unwrap();
+    assert!(bank.is_discarded());
+    assert_eq!(c.genesis.accounts().state_hash(), state);
+    assert_eq!(
+        c.genesis.accounts().load(&c.keys[1]).unwrap().lamports(),
+        RICH
+    );
+    let batch = std::slice::from_ref(&tx);
+    let output = bank.load_and_execute(&c.programs, batch, &Default::default());
+    assert!(matches!(
+        bank.commit(batch, &output),
+        Err(BankError::Frozen { .. })
+    ));
+    bank.freeze();
+    assert!(matches!(
+        Bank::new_from_parent(&bank, 2),
+        Err(BankError::Discarded { slot: 1 })
+    ));
+    assert!(matches!(
+        bank.persist(),
+        Err(BankError::Discarded { slot: 1 })
+    ));
+    assert!(matches!(
+        bank.discard(),
+        Err(BankError::Discarded { slot: 1 })
+    ));
+
+    let again = Bank::new_from_parent(&c.genesis, 1).unwrap();
+    assert_eq!(
+        run(&again, &c.programs, std::slice::from_ref(&tx)),
+        vec![Ok(true)],
+        "not already processed"
+    );
+    again.freeze();
+    again.persist().unwrap();
+    assert!(
+        matches!(again.discard(), Err(BankError::Store(_))),
+        "a persisted bank is final"
+    );
+    assert_eq!(
+        again.accounts().load(&c.keys[1]).unwrap().lamports(),
+        RICH + 1_000_000
+    );
+}
+
 #[test]
 fn children_need_a_frozen_parent_and_a_later_slot() {
     let c = chain(1);

@@ -502,3 +502,61 @@ fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
         assert_eq!(replayer.usage_queues_in_use(), 0, "nothing is left waiting");
     }
 }
+
+/// A block rejected after it started running is undone, by every replayer: the parent's
+/// store and status cache are as before it, so the node is not wedged: the real block
+/// replays on the same parent to the leader's hash, then its child too.
+#[test]
+fn a_block_rejected_while_running_is_undone_and_the_real_one_replays_on_the_same_parent() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::Uniform { accounts: 8 }, 13);
+    let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    assert!(blocks.len() >= 2, "the test needs a child block");
+    let count = blocks[0].transaction_count();
+    // Fails at its last transaction (after the rest ran), and, separately, a block that
+    // runs whole but declares another hash.
+    let failing = block_with_uncommittable(
+        &blocks,
+        count - 1,
+        unpayable(&sdk_lite::Pubkey::new_unique()),
+    );
+    let mut mismatched = blocks[0].clone();
+    mismatched.bank_hash = Hash::new_unique();
+    let reference = replay_sequentially(genesis(&workload), &programs, &blocks).unwrap();
+    for bad in [&failing, &mismatched] {
+        for workers in [1, 2, 4] {
+            let parent = genesis(&workload);
+            let (accounts, state) = (
+                parent.accounts().accounts_sorted(),
+                parent.accounts().state_hash(),
+            );
+            let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+            let error = replayer.replay(&parent, bad).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ReplayError::UncommittableTransaction { .. } | ReplayError::HashMismatch { .. }
+                ),
+                "{error}"
+            );
+            assert_eq!(
+                parent.accounts().state_hash(),
+                state,
+                "{workers} workers: {error}"
+            );
+            assert_eq!(parent.accounts().accounts_sorted(), accounts);
+            assert_eq!(parent.accounts().slot(), parent.slot());
+            let (bank, _) = replayer
+                .replay_chain(Arc::clone(&parent), &blocks)
+                .expect("the real chain replays on the same parent");
+            assert_eq!(bank.hash(), reference.hash(), "{workers} workers");
+        }
+        // The sequential replayer too.
+        let parent = genesis(&workload);
+        let state = parent.accounts().state_hash();
+        replay_sequentially(Arc::clone(&parent), &programs, std::slice::from_ref(bad)).unwrap_err();
+        assert_eq!(parent.accounts().state_hash(), state);
+        let bank = replay_sequentially(Arc::clone(&parent), &programs, &blocks).unwrap();
+        assert_eq!(bank.hash(), reference.hash());
+    }
+}
