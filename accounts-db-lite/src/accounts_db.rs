@@ -222,13 +222,14 @@ impl AccountsDb {
         log.commit(slot, &state_hash)?;
         let finished = committed.finalize(slot);
         drop(committed);
-        // What the slot replaced is released outside the commit lock.
-        drop(finished);
         if log.wants_compaction()
             && let Some(compactor) = &durable.compactor
         {
             compactor.wake();
         }
+        drop(log);
+        // What the slot replaced is released outside both locks.
+        drop(finished);
         Ok(())
     }
 

@@ -73,6 +73,13 @@ pub enum BankError {
         /// The bank's slot.
         slot: Slot,
     },
+    /// The bank's parent has a later child: only the newest child of a parent may be
+    /// discarded.
+    #[error("bank of slot {slot} was superseded by a later child of its parent")]
+    Superseded {
+        /// The bank's slot.
+        slot: Slot,
+    },
     /// A resumed store and the blocks it is resumed with do not agree.
     #[error("cannot resume at slot {slot}: {reason}")]
     Resume {
@@ -119,6 +126,12 @@ pub struct Bank {
     hash: OnceLock<Hash>,
     /// Its commits were undone ([`Bank::discard`]): it may not be a parent or persisted.
     discarded: AtomicBool,
+    /// How many children were made of this bank.
+    children: Arc<AtomicU64>,
+    /// The parent's `children` and this bank's number among them: a bank whose parent had
+    /// a child after it (a retry of its slot) may not discard, since the store's open slot
+    /// is then that sibling's.
+    sibling: Option<(Arc<AtomicU64>, u64)>,
 }
 
 impl Bank {
@@ -277,7 +290,7 @@ impl Bank {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .prune(blockhash_queue.registered());
-        Ok(Self::new(
+        let mut child = Self::new(
             slot,
             parent_hash,
             derive_blockhash(&parent.blockhash, slot),
@@ -285,7 +298,10 @@ impl Bank {
             Arc::clone(&parent.accounts),
             blockhash_queue,
             Arc::clone(&parent.status_cache),
-        ))
+        );
+        let number = parent.children.fetch_add(1, Ordering::AcqRel) + 1;
+        child.sibling = Some((Arc::clone(&parent.children), number));
+        Ok(child)
     }
 
     fn new(
@@ -311,6 +327,8 @@ impl Bank {
             frozen: RwLock::new(false),
             discarded: AtomicBool::new(false),
             hash: OnceLock::new(),
+            children: Arc::new(AtomicU64::new(0)),
+            sibling: None,
         }
     }
 
@@ -519,11 +537,18 @@ impl Bank {
     ///
     /// # Errors
     /// [`BankError::Store`] (`SlotFinal`) if the bank was persisted or a later slot was
-    /// stored; [`BankError::Discarded`] if it was discarded already. Nothing changes then.
+    /// stored; [`BankError::Discarded`] if it was discarded already;
+    /// [`BankError::Superseded`] if its parent has a later child (whose commits the store's
+    /// open slot now holds). Nothing changes then.
     pub fn discard(&self) -> Result<(), BankError> {
         let mut frozen = self.frozen.write().unwrap_or_else(PoisonError::into_inner);
         if self.is_discarded() {
             return Err(BankError::Discarded { slot: self.slot });
+        }
+        if let Some((children, number)) = &self.sibling
+            && children.load(Ordering::Acquire) != *number
+        {
+            return Err(BankError::Superseded { slot: self.slot });
         }
         self.accounts.discard_slot(self.slot)?;
         *frozen = true;

@@ -79,8 +79,11 @@ pub enum ReplayError {
 /// transaction that cannot be committed, or freezes to a different hash than it declares.
 /// What can be found before executing (parent, duplicate or already-processed
 /// signatures) rejects the block before anything of it runs; a block rejected during
-/// execution or by its hash is undone ([`Bank::discard`]): the store and the status cache
-/// are as its parent left them, so another block can be replayed on that parent.
+/// execution, by its hash or by a failure to persist it is undone ([`Bank::discard`]; on
+/// a panic too, before it unwinds): the store and the status cache are as its parent left
+/// them, so another block can be replayed on that parent. The blocks before it stay
+/// accepted (and persisted); to replay another block in place of a rejected one, replay
+/// one block per call.
 pub fn replay_sequentially(
     parent: Arc<Bank>,
     programs: &ProgramRegistry,
@@ -94,10 +97,15 @@ pub fn replay_sequentially(
             .flat_map(|entry| entry.transactions.iter().cloned())
             .collect();
         let bank = prepare_block(&parent, block, &transactions)?;
-        if let Err(error) = run_block(&bank, programs, block) {
-            return Err(reject_block(&bank, error));
+        {
+            let _discard_on_panic = DiscardOnPanic(&bank);
+            if let Err(error) = run_block(&bank, programs, block) {
+                return Err(reject_block(&bank, error));
+            }
+            if let Err(error) = bank.persist() {
+                return Err(reject_block(&bank, error.into()));
+            }
         }
-        bank.persist()?;
         parent = bank;
     }
     Ok(parent)
@@ -128,6 +136,25 @@ fn run_block(bank: &Bank, programs: &ProgramRegistry, block: &Block) -> Result<(
         });
     }
     Ok(())
+}
+
+/// Discards the bank of a block being replayed if the thread unwinds before the block is
+/// accepted: a panic (a program's, or a broken invariant re-raised from another thread)
+/// must not leave the block half applied either.
+pub(crate) struct DiscardOnPanic<'a>(pub(crate) &'a Bank);
+
+impl Drop for DiscardOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && !self.0.is_discarded()
+            && let Err(error) = self.0.discard()
+        {
+            log::error!(
+                "slot {}: a panic ended its replay, and its commits could not be undone: {error}",
+                self.0.slot()
+            );
+        }
+    }
 }
 
 /// Undoes what a rejected block committed ([`Bank::discard`]) and returns why it was

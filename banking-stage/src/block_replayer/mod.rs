@@ -33,7 +33,7 @@ use crate::block::Block;
 use crate::critical_path::{ChainTracker, critical_path};
 use crate::messages::BufferedTransaction;
 use crate::pipeline::MAX_WORKERS;
-use crate::sequential_replay::{ReplayError, reject_block};
+use crate::sequential_replay::{DiscardOnPanic, ReplayError, reject_block};
 use crate::spin_wait::SpinWait;
 use handover::{Claim, Handover, InOrderReport};
 use pool::{BlockOutcome, ReplayPool, Reply};
@@ -344,9 +344,9 @@ impl BlockReplayer {
     ///   durable nonce), or [`ReplayError::ExecutionPanicked`];
     /// * [`ReplayError::HashMismatch`]: the replayed bank hash differs from the block's.
     ///
-    /// A block rejected once it started running is undone ([`Bank::discard`]): the store
-    /// and the status cache are as `parent` left them, so another block can be replayed
-    /// on it.
+    /// A block rejected once it started running, or that could not be persisted, is
+    /// undone ([`Bank::discard`]; on a panic too, before it unwinds): the store and the
+    /// status cache are as `parent` left them, so another block can be replayed on it.
     pub fn replay(
         &mut self,
         parent: &Arc<Bank>,
@@ -390,6 +390,9 @@ impl BlockReplayer {
                 return Err(error);
             }
         };
+        // From here on the block changes the store: however this call ends short of
+        // accepting it, the block is undone, a panic included.
+        let discard_on_panic = DiscardOnPanic(&bank);
         let checking =
             checking.or_else(|| parallel.then(|| self.begin_check(&transactions, block.slot)));
         let start = Instant::now();
@@ -429,7 +432,10 @@ impl BlockReplayer {
             };
             return Err(reject_block(&bank, error));
         }
-        bank.persist()?;
+        if let Err(error) = bank.persist() {
+            return Err(reject_block(&bank, error.into()));
+        }
+        drop(discard_on_panic);
         let metrics = ReplayMetrics {
             slot: block.slot,
             transactions: transactions.len(),

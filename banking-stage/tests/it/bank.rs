@@ -184,7 +184,9 @@ fn a_transaction_runs_once_across_skipped_slots() {
 
 /// `discard` undoes a bank: its transfer, its fee and its signature are gone, so a new
 /// bank for the same slot runs the same transaction again; the discarded bank can be
-/// neither a parent, nor persisted, nor discarded twice; a persisted bank is final.
+/// neither a parent, nor persisted, nor discarded twice; a bank whose parent has a later
+/// child may not discard (the store's open slot is the later one's); a persisted bank is
+/// final.
 #[test]
 fn a_discarded_bank_leaves_the_parent_as_it_was() {
     let c = chain(2);
@@ -223,6 +225,30 @@ fn a_discarded_bank_leaves_the_parent_as_it_was() {
         Err(BankError::Discarded { slot: 1 })
     ));
 
+    // A bank left undiscarded, then retried: only the retry may discard, since the store's
+    // open slot now holds its commits.
+    let stale = Bank::new_from_parent(&c.genesis, 1).unwrap();
+    let lost = transfer(&stale, &c.keys[0], &c.keys[1], 5);
+    assert_eq!(
+        run(&stale, &c.programs, std::slice::from_ref(&lost)),
+        vec![Ok(true)]
+    );
+    let retry = Bank::new_from_parent(&c.genesis, 1).unwrap();
+    let other = transfer(&retry, &c.keys[1], &c.keys[0], 7);
+    assert_eq!(
+        run(&retry, &c.programs, std::slice::from_ref(&other)),
+        vec![Ok(true)]
+    );
+    assert!(matches!(
+        stale.discard(),
+        Err(BankError::Superseded { slot: 1 })
+    ));
+    retry.discard().unwrap();
+    assert_eq!(
+        c.genesis.accounts().state_hash(),
+        state,
+        "the open slot held both banks' commits: both are undone"
+    );
     let again = Bank::new_from_parent(&c.genesis, 1).unwrap();
     assert_eq!(
         run(&again, &c.programs, std::slice::from_ref(&tx)),

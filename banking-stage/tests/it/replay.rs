@@ -478,9 +478,10 @@ fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
         (2, SpinWait::spinning(Duration::from_micros(20))),
     ] {
         let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs)).with_wait(wait);
-        let error = replayer
-            .replay(&genesis(&workload), &blocks[0])
-            .unwrap_err();
+        let parent = genesis(&workload);
+        let state = parent.accounts().state_hash();
+        let error = replayer.replay(&parent, &blocks[0]).unwrap_err();
+        assert_eq!(parent.accounts().state_hash(), state, "undone: {error}");
         let ReplayError::ExecutionPanicked { slot: 1, signature } = error else {
             panic!("{workers} workers: {error}");
         };
@@ -501,6 +502,55 @@ fn a_panicking_program_fails_the_block_instead_of_hanging_the_replay() {
         assert_eq!(signature, *first_bench.signature(), "{workers} workers");
         assert_eq!(replayer.usage_queues_in_use(), 0, "nothing is left waiting");
     }
+    // The sequential replayer lets the panic through, after undoing the block. A
+    // transaction that names no bench program (and no durable nonce, so that it can run
+    // first) goes first, alone in its entry, so that it is committed when the first bench
+    // transaction panics.
+    let uses_bench = |transaction: &sdk_lite::SanitizedTransaction| {
+        let message = transaction.message();
+        (0..message.instructions.len()).any(|instruction| {
+            message.program_id(instruction) == Some(&svm_lite::bench_program::BENCH_PROGRAM_ID)
+        })
+    };
+    let all: Vec<_> = blocks[0]
+        .entries
+        .iter()
+        .flat_map(|entry| entry.transactions.iter().cloned())
+        .collect();
+    let first = all
+        .iter()
+        .position(|transaction| {
+            !uses_bench(transaction) && *transaction.recent_blockhash() == Bank::first_blockhash()
+        })
+        .expect("the block holds a plain transaction");
+    let mut split = blocks[0].clone();
+    split.entries = vec![
+        banking_stage::Entry {
+            transactions: vec![Arc::clone(&all[first])],
+        },
+        banking_stage::Entry {
+            transactions: all
+                .iter()
+                .enumerate()
+                .filter(|&(index, _)| index != first)
+                .map(|(_, transaction)| Arc::clone(transaction))
+                .collect(),
+        },
+    ];
+    let parent = genesis(&workload);
+    let state = parent.accounts().state_hash();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        replay_sequentially(Arc::clone(&parent), &programs, std::slice::from_ref(&split))
+    }));
+    assert!(unwound.is_err(), "the program's panic reaches the caller");
+    assert_eq!(
+        parent.accounts().state_hash(),
+        state,
+        "and the block is undone"
+    );
+    let builtins = ProgramRegistry::with_builtins();
+    let bank = replay_sequentially(Arc::clone(&parent), &builtins, &blocks).unwrap();
+    assert_eq!(bank.hash(), Some(blocks.last().unwrap().bank_hash));
 }
 
 /// A block rejected after it started running is undone, by every replayer: the parent's
