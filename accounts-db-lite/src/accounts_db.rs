@@ -394,9 +394,16 @@ impl AccountsDb {
     /// # Errors
     /// [`StoreError::SlotFinal`] if `slot` was made final by
     /// [`commit_slot`](Self::commit_slot) (or recovered), or a later slot was stored
-    /// (which made it final); nothing changes then.
+    /// (which made it final); [`StoreError::LogPoisoned`] if a failed commit left the
+    /// durable log unable to cut its file back (the slot may be on disk). Nothing changes
+    /// then.
     pub fn discard_slot(&self, slot: Slot) -> Result<(), StoreError> {
         let mut committed = self.commit_state();
+        if let Some(durable) = &self.durable
+            && durable.lock().is_poisoned()
+        {
+            return Err(StoreError::LogPoisoned { slot });
+        }
         let newest = committed.open.as_ref().map(|open| open.slot);
         if slot <= committed.final_slot || newest.is_some_and(|newest| newest > slot) {
             return Err(StoreError::SlotFinal {
@@ -427,6 +434,13 @@ impl AccountsDb {
             open.previous.len()
         );
         Ok(())
+    }
+
+    /// The newest final slot: made final by [`commit_slot`](Self::commit_slot), recovered,
+    /// genesis, or followed by a later slot's store. A slot at or before it can no longer
+    /// be discarded, so nothing should be stored in it again (a second block for it).
+    pub fn final_slot(&self) -> Slot {
+        self.commit_state().final_slot
     }
 
     /// The last slot committed (0 after genesis).

@@ -25,6 +25,13 @@ pub enum StoreError {
         /// The newest slot that is final (committed, or followed by a later slot).
         last_final: Slot,
     },
+    /// A failed commit left the durable log unable to cut its file back: the slot may be on
+    /// disk, so it is not undone in memory either.
+    #[error("slot {slot} cannot be discarded: the durable log failed while committing it")]
+    LogPoisoned {
+        /// The slot asked to be discarded.
+        slot: Slot,
+    },
     /// The genesis list names an account twice.
     #[error("genesis lists account {0} twice")]
     DuplicateGenesisAccount(Pubkey),

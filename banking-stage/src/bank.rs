@@ -73,6 +73,15 @@ pub enum BankError {
         /// The bank's slot.
         slot: Slot,
     },
+    /// The store has a final slot after the parent (a child of it was accepted): the
+    /// store no longer holds the parent's state, and there are no forks.
+    #[error("bank of slot {parent} is not the store's tip: slot {final_slot} is final after it")]
+    ParentNotTip {
+        /// The parent's slot.
+        parent: Slot,
+        /// The store's newest final slot.
+        final_slot: Slot,
+    },
     /// The bank's parent has a later child: only the newest child of a parent may be
     /// discarded.
     #[error("bank of slot {slot} was superseded by a later child of its parent")]
@@ -269,10 +278,21 @@ impl Bank {
     /// A child of the frozen `parent` for `slot`.
     ///
     /// # Errors
-    /// If the parent is not frozen, or `slot` does not come after it.
+    /// If the parent is not frozen or was discarded, if `slot` does not come after it, or
+    /// if the store has a final slot after it ([`BankError::ParentNotTip`]: a child of it
+    /// was accepted, so another block for its child's slot is refused before it runs).
     pub fn new_from_parent(parent: &Bank, slot: Slot) -> Result<Self, BankError> {
         if parent.is_discarded() {
             return Err(BankError::Discarded { slot: parent.slot });
+        }
+        let final_slot = parent.accounts.final_slot();
+        if final_slot > parent.slot {
+            // The store holds a final slot after the parent (a child of it was accepted):
+            // its state is no longer the parent's, and there are no forks.
+            return Err(BankError::ParentNotTip {
+                parent: parent.slot,
+                final_slot,
+            });
         }
         let Some(parent_hash) = parent.hash() else {
             return Err(BankError::ParentNotFrozen { slot: parent.slot });

@@ -65,6 +65,17 @@ pub enum ReplayError {
         /// The hash replay computed.
         actual: Hash,
     },
+    /// A block was rejected after it started running, and undoing it failed too, so the
+    /// store may still hold part of it (see [`Bank::discard`]'s errors).
+    #[error("block of slot {slot} was rejected ({rejected}) and could not be undone: {cause}")]
+    NotUndone {
+        /// The block's slot.
+        slot: Slot,
+        /// Why the block was rejected.
+        rejected: Box<ReplayError>,
+        /// Why it could not be undone.
+        cause: BankError,
+    },
     /// A bank refused an operation (an unfrozen parent, a slot out of order).
     #[error(transparent)]
     Bank(#[from] BankError),
@@ -160,15 +171,16 @@ impl Drop for DiscardOnPanic<'_> {
 /// Undoes what a rejected block committed ([`Bank::discard`]) and returns why it was
 /// rejected. Both replayers end a block that failed after it started running here.
 pub(crate) fn reject_block(bank: &Bank, error: ReplayError) -> ReplayError {
-    if let Err(discard) = bank.discard() {
-        // Nothing made the bank's slot final (it is persisted only once accepted), so
-        // this is a caller's store shared with another writer: say so, keep the reason.
-        log::error!(
-            "slot {}: rejected ({error}), and its commits could not be undone: {discard}",
-            bank.slot()
-        );
+    match bank.discard() {
+        Ok(()) => error,
+        // Nothing made the bank's slot final (it is persisted only once accepted): a
+        // caller's misuse of the banks, or a durable log that failed mid-commit.
+        Err(cause) => ReplayError::NotUndone {
+            slot: bank.slot(),
+            rejected: Box::new(error),
+            cause,
+        },
     }
-    error
 }
 
 /// The checks a block needs before anything of it runs, then its bank: the block builds on

@@ -387,6 +387,12 @@ impl DurableLog {
         }
     }
 
+    /// Whether a failed commit could not cut the file back: the log refuses every later
+    /// commit, and the failed one's records may be on disk.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
     /// Drops the buffered records of `slot` if it is the newest slot buffered (a slot
     /// the store discarded); records of earlier slots a failed commit left stay buffered.
     pub fn discard(&mut self, slot: u64) {

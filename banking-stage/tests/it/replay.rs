@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use banking_stage::workload::{ConflictPattern, TransactionMix, Workload, WorkloadConfig};
 use banking_stage::{
-    Bank, BankConfig, Block, BlockLimits, BlockReplayer, Chain, PipelineConfig, ReplayError,
-    SchedulerKind, SpinWait, replay_sequentially, run_pipeline,
+    Bank, BankConfig, BankError, Block, BlockLimits, BlockReplayer, Chain, PipelineConfig,
+    ReplayError, SchedulerKind, SpinWait, replay_sequentially, run_pipeline,
 };
 use sdk_lite::Hash;
 use svm_lite::ProgramRegistry;
@@ -609,4 +609,51 @@ fn a_block_rejected_while_running_is_undone_and_the_real_one_replays_on_the_same
         let bank = replay_sequentially(Arc::clone(&parent), &programs, &blocks).unwrap();
         assert_eq!(bank.hash(), reference.hash());
     }
+}
+
+/// A second block for a slot whose block was accepted is refused before it runs, by every
+/// replayer (there are no forks): the store keeps the accepted block's state. Before,
+/// it ran on that state into the final slot, where its commits could not be undone.
+#[test]
+fn a_second_block_for_an_accepted_slot_is_refused_before_it_runs() {
+    let programs = Arc::new(ProgramRegistry::with_builtins());
+    let workload = workload(ConflictPattern::Uniform { accounts: 8 }, 14);
+    let blocks = produce(&workload, SchedulerKind::Greedy, &programs);
+    assert!(
+        blocks.len() >= 2,
+        "the test needs a second block's transactions"
+    );
+    let parent = genesis(&workload);
+    // The next block's transactions (new signatures, runnable on the accepted state),
+    // offered as another block for the first block's slot.
+    let mut second = blocks[1].clone();
+    second.slot = blocks[0].slot;
+    second.parent_hash = blocks[0].parent_hash;
+    for workers in [1, 2, 4] {
+        let parent = genesis(&workload);
+        let mut replayer = BlockReplayer::new(workers, Arc::clone(&programs));
+        let (accepted, _) = replayer.replay(&parent, &blocks[0]).unwrap();
+        let state = accepted.accounts().state_hash();
+        let error = replayer.replay(&parent, &second).unwrap_err();
+        assert!(
+            matches!(error, ReplayError::Bank(BankError::ParentNotTip { .. })),
+            "{workers} workers: {error}"
+        );
+        assert_eq!(accepted.accounts().state_hash(), state, "{workers} workers");
+        let (bank, _) = replayer.replay(&accepted, &blocks[1]).unwrap();
+        assert_eq!(bank.hash(), Some(blocks[1].bank_hash));
+    }
+    let accepted = replay_sequentially(Arc::clone(&parent), &programs, &blocks[..1]).unwrap();
+    let state = accepted.accounts().state_hash();
+    let error = replay_sequentially(
+        Arc::clone(&parent),
+        &programs,
+        std::slice::from_ref(&second),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, ReplayError::Bank(BankError::ParentNotTip { .. })),
+        "{error}"
+    );
+    assert_eq!(accepted.accounts().state_hash(), state);
 }
