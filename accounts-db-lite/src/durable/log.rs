@@ -682,24 +682,18 @@ fn scan(
                 Err(DecodeError::Damaged(reason)) => reason,
             };
             // A crash leaves a prefix of what was written, so a complete commit after the
-            // damage (in this file, searched byte by byte since a length field may be what
-            // is damaged, or in a later segment) means the damage is corruption. Account
-            // data cannot fake that commit: checksums are keyed with the store's secret.
-            let later_in_file = commit_follows(&bytes, offset + 1, key);
-            let later_commit = later_in_file
-                || live[position + 1..].iter().any(|&later| {
-                    std::fs::read(segments::path(dir, later))
-                        .is_ok_and(|later| commit_follows(&later, 0, key))
-                });
-            // Two more shapes a crash cannot leave. A sealed segment ended with a commit
-            // made durable before the next segment was created, so its damage is not a
-            // write cut short. And no commit verified yet, with a whole commit-shaped
-            // record after the damage and more bytes after that: the records before a
-            // commit are made durable before it is written, and a commit cut short is
-            // the last thing in the file, so nothing verifying means the key is wrong
-            // (a `FORMAT` file from another store) or the log is damaged.
+            // damage (searched byte by byte, since a length field may be what is damaged)
+            // means the damage is corruption. Account data cannot fake that commit:
+            // checksums are keyed with the store's secret. Two more shapes a crash cannot
+            // leave. Damage in a sealed segment (any but the last: it ended with a commit
+            // made durable before the next segment was created, so later segments need
+            // not be read). And no commit verified yet, with a whole commit-shaped record
+            // after the damage and more bytes after that: the records before a commit are
+            // made durable before it is written, and a commit cut short is the last thing
+            // in the file, so nothing verifying means the key is wrong (a `FORMAT` file
+            // from another store) or the log is damaged.
             let sealed = position + 1 < live.len();
-            let damage = if later_commit || sealed {
+            let damage = if sealed || commit_follows(&bytes, offset + 1, key) {
                 damage
             } else if result.last_commit.is_none() && unverified_commit_before_more(&bytes, offset)
             {

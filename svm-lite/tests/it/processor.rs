@@ -284,6 +284,17 @@ fn a_new_account_below_the_rent_minimum_fails_the_transaction() {
     );
 }
 
+/// Each result's execution status; every transaction must have been executed.
+fn executed_statuses(results: &[ProcessingResult]) -> Vec<Result<(), TransactionError>> {
+    results
+        .iter()
+        .map(|result| match result {
+            Ok(ProcessedTransaction::Executed { status, .. }) => status.clone(),
+            other => panic!("not executed: {other:?}"),
+        })
+        .collect()
+}
+
 /// Two 10 MiB allocations are the most one transaction may make (20 MiB, net); the third
 /// instruction fails as soon as it returns, and nothing but the fee is committed.
 #[test]
@@ -300,13 +311,7 @@ fn a_transaction_may_not_allocate_more_than_twenty_mebibytes() {
     };
     let store = Store::from([(payer, system_account(RICH))]);
     let results = process(&store, &[allocate(2), allocate(3)]);
-    let statuses: Vec<_> = results
-        .iter()
-        .map(|result| match result {
-            Ok(ProcessedTransaction::Executed { status, .. }) => status.clone(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let statuses = executed_statuses(&results);
     assert_eq!(statuses[0], Ok(()), "20 MiB is allowed");
     assert_eq!(
         statuses[1],
@@ -338,13 +343,7 @@ fn the_sixty_fifth_instruction_fails_the_transaction() {
         tx(&payer, &instructions)
     };
     let results = process(&store, &[transfers(64), transfers(65)]);
-    let statuses: Vec<_> = results
-        .iter()
-        .map(|result| match result {
-            Ok(ProcessedTransaction::Executed { status, .. }) => status.clone(),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let statuses = executed_statuses(&results);
     assert_eq!(statuses[0], Ok(()));
     assert_eq!(
         statuses[1],
